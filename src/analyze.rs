@@ -1,0 +1,178 @@
+//! Offline analysis of `kubectl logs` output: every line through the same
+//! parser, classifier and health tracker the daemon uses, then one
+//! diagnosis per runner ([`Report`]).
+//!
+//! Streams its input in constant memory (state is per runner, never per
+//! line). Lines tagged by `kubectl logs --prefix` carry their pod; other
+//! lines belong to the input's default pod (`--pod`, else the file name).
+//! Rendering (text and JSON) is in `analyze/report.rs`.
+
+mod report;
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Read};
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+pub use report::{Report, RunnerReport};
+
+use crate::classify::Classifier;
+use crate::config::Config;
+use crate::event::{Class, Format};
+use crate::health::Tracker;
+use crate::line::{LineSplitter, MAX_LINE_BYTES, Origin};
+use crate::parse::Parser;
+
+/// Counts about the input itself.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct InputStats {
+    /// Inputs read.
+    pub inputs: usize,
+    /// Lines read.
+    pub lines: u64,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Lines longer than 64 KiB, cut.
+    pub truncated: u64,
+    /// Lines with invalid UTF-8.
+    pub invalid_utf8: u64,
+    /// CRI partial records.
+    pub partial: u64,
+    /// Lines per format.
+    pub formats: BTreeMap<&'static str, u64>,
+    /// Lines per class.
+    pub classes: BTreeMap<&'static str, u64>,
+    /// Earliest line time.
+    pub first: Option<Timestamp>,
+    /// Latest line time.
+    pub last: Option<Timestamp>,
+}
+
+/// Reads inputs and keeps the health of every runner in them.
+#[derive(Debug)]
+pub struct Analyzer {
+    classifier: Classifier,
+    parser: Parser,
+    tracker: Tracker,
+    namespace: Arc<str>,
+    origins: HashMap<(Box<str>, Box<str>), Origin>,
+    class_counts: [u64; Class::COUNT],
+    format_counts: [u64; 4],
+    stats: InputStats,
+}
+
+impl Analyzer {
+    /// An analyzer for pods of `namespace` (empty when unknown).
+    pub fn new(config: &Config, namespace: &str) -> Analyzer {
+        Analyzer {
+            classifier: config.classifier.clone(),
+            parser: Parser::new(),
+            tracker: Tracker::new(config.health.clone()),
+            namespace: namespace.into(),
+            origins: HashMap::new(),
+            class_counts: [0; Class::COUNT],
+            format_counts: [0; 4],
+            stats: InputStats::default(),
+        }
+    }
+
+    /// The default origin of an untagged input whose pod is `pod`.
+    pub fn origin_for(&self, pod: &str) -> Origin {
+        Origin::for_pod(&self.namespace, pod, "")
+    }
+
+    /// Reads one input to its end. `progress` is told the bytes read so far.
+    pub fn feed(
+        &mut self,
+        mut input: impl Read,
+        default: &Origin,
+        mut progress: impl FnMut(u64),
+    ) -> io::Result<()> {
+        self.stats.inputs += 1;
+        let mut splitter = LineSplitter::new(MAX_LINE_BYTES);
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut read = 0u64;
+        loop {
+            let n = match input.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            read += n as u64;
+            splitter.push(&buf[..n], |line, truncated| {
+                self.line(line, truncated, default)
+            });
+            progress(read);
+        }
+        splitter.finish(|line, truncated| self.line(line, truncated, default));
+        self.stats.bytes += read;
+        Ok(())
+    }
+
+    /// Processes one line.
+    pub fn line(&mut self, raw: &[u8], truncated: bool, default: &Origin) {
+        let p = self.parser.parse(raw, truncated);
+        let event = self.classifier.classify(&p);
+        let stats = &mut self.stats;
+        stats.lines += 1;
+        stats.truncated += u64::from(p.truncated);
+        stats.invalid_utf8 += u64::from(p.invalid_utf8);
+        stats.partial += u64::from(p.partial);
+        let at = p.time();
+        if let Some(t) = at {
+            stats.first = Some(stats.first.map_or(t, |f| f.min(t)));
+            stats.last = Some(stats.last.map_or(t, |l| l.max(t)));
+        }
+        self.class_counts[event.class.index()] += 1;
+        self.format_counts[format_index(event.format)] += 1;
+        let origin = match (p.pod, p.container) {
+            (Some(pod), container) => {
+                let container = container.unwrap_or("");
+                let key = (Box::<str>::from(pod), Box::<str>::from(container));
+                match self.origins.get(&key) {
+                    Some(o) => o.clone(),
+                    None => {
+                        let o = Origin::for_pod(&self.namespace, pod, container);
+                        self.origins.insert(key, o.clone());
+                        o
+                    }
+                }
+            }
+            _ => default.clone(),
+        };
+        self.tracker.record(&origin, &event, at);
+    }
+
+    /// The health tracker (for tests and the daemon's warm-up).
+    pub fn tracker(&self) -> &Tracker {
+        &self.tracker
+    }
+
+    /// Builds the report.
+    pub fn report(&self) -> Report {
+        let mut stats = self.stats.clone();
+        stats.classes = Class::ALL
+            .iter()
+            .filter(|c| self.class_counts[c.index()] > 0)
+            .map(|c| (c.as_str(), self.class_counts[c.index()]))
+            .collect();
+        stats.formats = [Format::Runner, Format::Text, Format::Json, Format::Plain]
+            .iter()
+            .filter(|f| self.format_counts[format_index(**f)] > 0)
+            .map(|f| (f.as_str(), self.format_counts[format_index(*f)]))
+            .collect();
+        Report::build(&self.tracker, stats)
+    }
+}
+
+fn format_index(f: Format) -> usize {
+    match f {
+        Format::Runner => 0,
+        Format::Text => 1,
+        Format::Json => 2,
+        Format::Plain => 3,
+    }
+}

@@ -1,0 +1,569 @@
+//! [`Classifier`]: a parsed line to an [`Event`].
+//!
+//! Rules are data ([`rules::BUILTIN`] plus custom rules from the config
+//! file), compiled once into one `RegexSet` over the message and, for rules
+//! with named groups, a capture regex. No regex is built after
+//! [`Classifier::new`].
+//!
+//! Precedence is deterministic: custom rules first, in file order, then the
+//! built-in rules in table order; the first rule whose pattern matches *and*
+//! whose conditions (status, field, level) hold wins. A line no rule claims
+//! is `other`, with its runner id and status still extracted.
+
+pub mod rules;
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use serde::Deserialize;
+
+use crate::event::{Cause, Class, Detail, Event, Level, RunnerId};
+use crate::parse::Parsed;
+use rules::{BUILTIN, Builtin, DetailKind, RunnerFrom};
+
+/// Compiled regexes may not exceed this many bytes (user rules included).
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// A custom rule as written in the config file (`rules:`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Unique name, `[a-z0-9_-]+`; shown by `classify` and `rules`.
+    pub name: String,
+    /// One of the class names (`runner-medic rules` lists them).
+    pub class: String,
+    /// Regex over the message (anchor it with `^` unless you mean otherwise).
+    pub pattern: String,
+    /// Match only when the line reports this HTTP status.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// The status to report when the line states none.
+    #[serde(default)]
+    pub implied_status: Option<u16>,
+    /// Match only at this level (`error`, `warning`, ...).
+    #[serde(default)]
+    pub level: Option<String>,
+    /// Match only when a field matches a regex.
+    #[serde(default)]
+    pub field: Option<FieldSpec>,
+}
+
+/// A field condition of a custom rule.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    /// Field key, e.g. `error` or `status`.
+    pub name: String,
+    /// Regex over the field's value.
+    pub pattern: String,
+}
+
+/// A rule that cannot be compiled. Names the rule and what is wrong.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum RuleError {
+    /// Two rules share a name.
+    #[error("rule {name:?}: the name is used twice; rule names must be unique")]
+    DuplicateName {
+        /// The rule.
+        name: String,
+    },
+    /// The name has characters outside `[a-z0-9_-]` or is empty.
+    #[error("rule {name:?}: invalid name; use lowercase letters, digits, '_' and '-'")]
+    InvalidName {
+        /// The rule.
+        name: String,
+    },
+    /// The class is not one of the known classes.
+    #[error("rule {name:?}: unknown class {class:?}; run `runner-medic rules` for the list")]
+    UnknownClass {
+        /// The rule.
+        name: String,
+        /// What was given.
+        class: String,
+    },
+    /// A level name that logrus does not use.
+    #[error(
+        "rule {name:?}: unknown level {level:?}; use panic, fatal, error, warning, info, debug or trace"
+    )]
+    UnknownLevel {
+        /// The rule.
+        name: String,
+        /// What was given.
+        level: String,
+    },
+    /// A status outside 100..=599.
+    #[error("rule {name:?}: status {status} is not an HTTP status (100-599)")]
+    InvalidStatus {
+        /// The rule.
+        name: String,
+        /// What was given.
+        status: u16,
+    },
+    /// The regex does not compile.
+    #[error("rule {name:?}: {what} is not a valid regex: {error}")]
+    Regex {
+        /// The rule.
+        name: String,
+        /// `pattern` or `field.pattern`.
+        what: &'static str,
+        /// The regex crate's explanation.
+        error: String,
+    },
+}
+
+/// One compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Rule name.
+    pub name: String,
+    /// Class on match.
+    pub class: Class,
+    /// The pattern as written.
+    pub pattern: String,
+    /// A literal every match contains (built-in rules only).
+    pub anchor: Option<&'static str>,
+    /// Defined in the config file rather than built in.
+    pub custom: bool,
+    status: Option<u16>,
+    implied_status: Option<u16>,
+    level: Option<Level>,
+    field: Option<(String, Regex)>,
+    captures: Option<Regex>,
+    runner: RunnerFrom,
+    detail: DetailKind,
+}
+
+/// Classifies parsed lines. Build once, share freely (`Sync`).
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    rules: Vec<Rule>,
+    set: RegexSet,
+}
+
+impl Classifier {
+    /// The built-in rules only.
+    pub fn builtin() -> Classifier {
+        // The built-in table is covered by tests; it cannot fail to compile.
+        Classifier::new(&[]).unwrap_or_else(|e| unreachable!("built-in rules compile: {e}"))
+    }
+
+    /// Custom rules (tried first, in order) plus the built-in rules.
+    pub fn new(custom: &[RuleSpec]) -> Result<Classifier, RuleError> {
+        let mut rules = Vec::with_capacity(custom.len() + BUILTIN.len());
+        for spec in custom {
+            if rules.iter().any(|r: &Rule| r.name == spec.name)
+                || BUILTIN.iter().any(|b| b.name == spec.name)
+            {
+                return Err(RuleError::DuplicateName {
+                    name: spec.name.clone(),
+                });
+            }
+            rules.push(compile_custom(spec)?);
+        }
+        for b in BUILTIN {
+            rules.push(compile_builtin(b)?);
+        }
+        let set = RegexSetBuilder::new(rules.iter().map(|r| r.pattern.as_str()))
+            .size_limit(REGEX_SIZE_LIMIT * 8)
+            .build()
+            .map_err(|e| RuleError::Regex {
+                name: "(all rules)".into(),
+                what: "the combined rule set",
+                error: e.to_string(),
+            })?;
+        Ok(Classifier { rules, set })
+    }
+
+    /// The rules in precedence order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The name of the rule an event came from.
+    pub fn rule_name(&self, event: &Event) -> Option<&str> {
+        event
+            .rule
+            .and_then(|i| self.rules.get(usize::from(i)))
+            .map(|r| r.name.as_str())
+    }
+
+    /// Classifies one parsed line.
+    pub fn classify(&self, p: &Parsed<'_>) -> Event {
+        let message = p.message;
+        let mut chosen = None;
+        if !message.is_empty() {
+            for idx in self.set.matches(message).iter() {
+                let rule = &self.rules[idx];
+                if let Some(hit) = rule.try_match(p) {
+                    chosen = Some((idx, rule, hit));
+                    break;
+                }
+            }
+        }
+        match chosen {
+            Some((idx, rule, hit)) => rule.event(p, idx as u16, hit),
+            None => fallback(p),
+        }
+    }
+}
+
+/// What a matching rule extracted before building the event.
+struct Hit<'a> {
+    status: Option<u16>,
+    target: Option<&'a str>,
+    duration: Option<&'a str>,
+    attempt: Option<(u32, u32)>,
+    captured_runner: Option<&'a str>,
+    bare_status: bool,
+}
+
+impl Rule {
+    fn try_match<'a>(&self, p: &Parsed<'a>) -> Option<Hit<'a>> {
+        if let Some(l) = self.level
+            && l != p.level
+        {
+            return None;
+        }
+        if let Some((key, re)) = &self.field
+            && !p.field(key).is_some_and(|v| re.is_match(v))
+        {
+            return None;
+        }
+        let caps = self.captures.as_ref().and_then(|re| re.captures(p.message));
+        let cap = |n: &str| caps.as_ref().and_then(|c| c.name(n)).map(|m| m.as_str());
+        let (field_status, bare_status) = status_of_fields(p);
+        let status = field_status
+            .or_else(|| cap("status").and_then(|s| s.parse().ok()))
+            .or(self.implied_status);
+        if let Some(want) = self.status
+            && status != Some(want)
+        {
+            return None;
+        }
+        let attempt = match (cap("attempt"), cap("of")) {
+            (Some(a), Some(o)) => a.parse().ok().zip(o.parse().ok()),
+            _ => None,
+        };
+        Some(Hit {
+            status,
+            target: cap("target"),
+            duration: cap("duration"),
+            attempt,
+            captured_runner: cap("runner"),
+            bare_status,
+        })
+    }
+
+    fn event(&self, p: &Parsed<'_>, idx: u16, hit: Hit<'_>) -> Event {
+        let runner = match self.runner {
+            RunnerFrom::Field => hit
+                .captured_runner
+                .or_else(|| p.field("runner"))
+                .and_then(RunnerId::normalize),
+            RunnerFrom::Target => hit.target.and_then(runner_from_target),
+            RunnerFrom::FieldWithName => p
+                .field("runner_name")
+                .and_then(|_| p.field("runner"))
+                .and_then(RunnerId::normalize),
+        };
+        let detail = match self.detail {
+            DetailKind::None if self.class == Class::JobRequestForbidden && hit.bare_status => {
+                Detail::ProxyStatus
+            }
+            DetailKind::None => Detail::None,
+            DetailKind::Workflow(w) => Detail::Workflow(w),
+            DetailKind::Lockout => Detail::Lockout {
+                duration: hit.duration.and_then(parse_go_duration),
+            },
+            DetailKind::Attempt => match hit.attempt {
+                Some((attempt, of)) => Detail::RegistrationAttempt { attempt, of },
+                None => Detail::None,
+            },
+        };
+        let cause = if is_failure(self.class) {
+            cause_of(hit.status, p)
+        } else {
+            None
+        };
+        Event {
+            class: self.class,
+            rule: Some(idx),
+            runner,
+            http_status: hit.status,
+            cause,
+            job: job_of(p),
+            level: p.level,
+            format: p.format,
+            detail,
+        }
+    }
+}
+
+fn fallback(p: &Parsed<'_>) -> Event {
+    Event {
+        class: Class::Other,
+        rule: None,
+        runner: p.field("runner").and_then(RunnerId::normalize),
+        http_status: status_of_fields(p).0,
+        cause: None,
+        job: job_of(p),
+        level: p.level,
+        format: p.format,
+        detail: Detail::None,
+    }
+}
+
+fn is_failure(c: Class) -> bool {
+    !c.is_success() && !matches!(c, Class::Other | Class::ConfigLoaded | Class::UnregisterOk)
+}
+
+fn compile_builtin(b: &Builtin) -> Result<Rule, RuleError> {
+    let err = |what: &'static str, e: regex::Error| RuleError::Regex {
+        name: b.name.into(),
+        what,
+        error: e.to_string(),
+    };
+    Ok(Rule {
+        name: b.name.into(),
+        class: b.class,
+        pattern: b.pattern.into(),
+        anchor: Some(b.anchor),
+        custom: false,
+        status: b.status,
+        implied_status: b.implied_status,
+        level: None,
+        field: match b.field {
+            Some((k, re)) => Some((k.into(), build(re).map_err(|e| err("field.pattern", e))?)),
+            None => None,
+        },
+        captures: captures_for(b.pattern).map_err(|e| err("pattern", e))?,
+        runner: b.runner,
+        detail: b.detail,
+    })
+}
+
+fn compile_custom(spec: &RuleSpec) -> Result<Rule, RuleError> {
+    let name = spec.name.clone();
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'-')
+    {
+        return Err(RuleError::InvalidName { name });
+    }
+    let class = Class::from_name(&spec.class).ok_or_else(|| RuleError::UnknownClass {
+        name: name.clone(),
+        class: spec.class.clone(),
+    })?;
+    for s in [spec.status, spec.implied_status].into_iter().flatten() {
+        if !(100..=599).contains(&s) {
+            return Err(RuleError::InvalidStatus {
+                name: name.clone(),
+                status: s,
+            });
+        }
+    }
+    let level = match &spec.level {
+        Some(l) => match Level::from_name(l) {
+            Level::Unknown => {
+                return Err(RuleError::UnknownLevel {
+                    name,
+                    level: l.clone(),
+                });
+            }
+            lvl => Some(lvl),
+        },
+        None => None,
+    };
+    let err = |what: &'static str, e: regex::Error| RuleError::Regex {
+        name: name.clone(),
+        what,
+        error: e.to_string(),
+    };
+    build(&spec.pattern).map_err(|e| err("pattern", e))?;
+    let field = match &spec.field {
+        Some(f) => Some((
+            f.name.clone(),
+            build(&f.pattern).map_err(|e| err("field.pattern", e))?,
+        )),
+        None => None,
+    };
+    let captures = captures_for(&spec.pattern).map_err(|e| err("pattern", e))?;
+    Ok(Rule {
+        name: name.clone(),
+        class,
+        pattern: spec.pattern.clone(),
+        anchor: None,
+        custom: true,
+        status: spec.status,
+        implied_status: spec.implied_status,
+        level,
+        field,
+        captures,
+        runner: RunnerFrom::Field,
+        detail: DetailKind::None,
+    })
+}
+
+fn build(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+}
+
+/// A capture regex only for patterns with named groups we read.
+fn captures_for(pattern: &str) -> Result<Option<Regex>, regex::Error> {
+    let re = build(pattern)?;
+    let wanted = ["status", "target", "duration", "attempt", "of", "runner"];
+    Ok(re
+        .capture_names()
+        .flatten()
+        .any(|n| wanted.contains(&n))
+        .then_some(re))
+}
+
+// === field extraction ===
+
+/// The HTTP status stated by the line's fields (`code`, `status`,
+/// `responseStatus`), and whether the status text was a bare status line
+/// (`403 Forbidden`: the body was not GitLab's JSON).
+fn status_of_fields(p: &Parsed<'_>) -> (Option<u16>, bool) {
+    if let Some(code) = p.field("code").and_then(|c| c.trim().parse::<u16>().ok())
+        && (100..=599).contains(&code)
+    {
+        return (Some(code), false);
+    }
+    for key in ["status", "responseStatus"] {
+        if let Some((s, bare)) = p.field(key).and_then(status_from_text) {
+            return (Some(s), bare);
+        }
+    }
+    (None, false)
+}
+
+/// Reads a status from a runner status text: `403`, `403 Forbidden`,
+/// `POST https://host/api/v4/jobs/request: 403 Forbidden (message)`.
+/// Transport errors (`couldn't execute POST against ...`) have none.
+pub fn status_from_text(s: &str) -> Option<(u16, bool)> {
+    static API_FORM: LazyLock<Regex> = LazyLock::new(|| {
+        // The pattern is a literal; it cannot fail.
+        Regex::new(
+            r#"(?:^|[\s:])(?:GET|POST|PUT|PATCH|DELETE|HEAD) [^\s"]+: ([1-5][0-9]{2}) [A-Z]"#,
+        )
+        .unwrap_or_else(|e| unreachable!("{e}"))
+    });
+    let s = s.trim();
+    let b = s.as_bytes();
+    let three = |b: &[u8]| {
+        b.len() >= 3 && b[..3].iter().all(u8::is_ascii_digit) && (b'1'..=b'5').contains(&b[0])
+    };
+    if three(b) && (b.len() == 3 || b[3] == b' ') {
+        let code = s[..3].parse().ok()?;
+        return Some((code, b.len() > 3));
+    }
+    if !s.contains(": ") {
+        return None;
+    }
+    let caps = API_FORM.captures(s)?;
+    Some((caps.get(1)?.as_str().parse().ok()?, false))
+}
+
+fn job_of(p: &Parsed<'_>) -> Option<u64> {
+    p.field("job").and_then(|j| j.trim().parse().ok())
+}
+
+/// Why a failure happened: an HTTP status, or the transport error text.
+fn cause_of(status: Option<u16>, p: &Parsed<'_>) -> Option<Cause> {
+    if status.is_some_and(|s| s >= 400) {
+        return Some(Cause::Http);
+    }
+    let texts = [p.field("status"), p.field("error"), Some(p.message)];
+    texts.into_iter().flatten().find_map(transport_cause)
+}
+
+/// Classifies a Go network error text.
+pub fn transport_cause(text: &str) -> Option<Cause> {
+    let has = |needle: &str| memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some();
+    if has("no such host") || has("lookup ") || has("server misbehaving") || has("name resolution")
+    {
+        Some(Cause::Dns)
+    } else if has("x509:") || has("tls: ") || has("certificate") {
+        Some(Cause::Tls)
+    } else if has("timeout") || has("deadline exceeded") || has("Timeout") {
+        Some(Cause::Timeout)
+    } else if has("connection refused")
+        || has("connection reset")
+        || has("no route to host")
+        || has("network is unreachable")
+        || has("broken pipe")
+        || text.ends_with("EOF")
+        || has(": EOF")
+    {
+        Some(Cause::Connect)
+    } else {
+        None
+    }
+}
+
+/// The runner id inside an unhealthy line's `<url><short token>`.
+///
+/// The URL and the token are glued together; when the URL ends with `/` the
+/// id is the last path segment, otherwise the id is taken as the last nine
+/// characters (the short-id length since runner 18.2). The health tracker
+/// re-attributes a lockout that names no runner it knows to the runner of
+/// the same pod that was just rejected (the lockout follows its 403s).
+fn runner_from_target(target: &str) -> Option<RunnerId> {
+    for prefix in ["glrt-", "glrtr-", "GR1348941"] {
+        if let Some(pos) = target.find(prefix) {
+            return RunnerId::normalize(&target[pos..]);
+        }
+    }
+    let rest = target
+        .strip_prefix("https://")
+        .or_else(|| target.strip_prefix("http://"))
+        .unwrap_or(target);
+    if let Some((_, last)) = rest.rsplit_once('/') {
+        return RunnerId::normalize(last);
+    }
+    let n = rest.len();
+    if n >= RunnerId::MAX_LEN + 2 && rest.is_char_boundary(n - RunnerId::MAX_LEN) {
+        RunnerId::normalize(&rest[n - RunnerId::MAX_LEN..])
+    } else {
+        None
+    }
+}
+
+/// Parses Go's `time.Duration` text (`1h0m0s`, `3s`, `1.5s`, `500ms`).
+pub fn parse_go_duration(s: &str) -> Option<Duration> {
+    let mut total = 0f64;
+    let mut rest = s;
+    if rest == "0" {
+        return Some(Duration::ZERO);
+    }
+    while !rest.is_empty() {
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let n: f64 = rest[..num_end].parse().ok()?;
+        rest = &rest[num_end..];
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_end] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 1e-3,
+            "us" | "µs" => 1e-6,
+            "ns" => 1e-9,
+            _ => return None,
+        };
+        total += n * scale;
+        rest = &rest[unit_end..];
+    }
+    Duration::try_from_secs_f64(total).ok()
+}
+
+#[cfg(test)]
+mod tests;

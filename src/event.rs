@@ -1,0 +1,555 @@
+//! The typed result of classifying one log line: [`Event`], its [`Class`], and
+//! the runner identity [`RunnerId`] it concerns.
+//!
+//! Owns the vocabulary every later stage speaks (health, metrics, reports).
+//! It does not know how lines are parsed or which rule produced a class; see
+//! `parse` and `classify` for that.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Serialize, Serializer};
+
+/// Event classes, the taxonomy of `docs/classes.md` (from the runner's own
+/// messages; see the README's classes table).
+///
+/// The snake_case names are a public interface (metrics labels, `classify`
+/// output, alert rules): never rename one.
+#[allow(missing_docs)] // each variant is documented by `Class::description`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Class {
+    JobRequestOk,
+    JobRequestForbidden,
+    JobRequestUnavailable,
+    JobRequestClientError,
+    JobRequestFailed,
+    RunnerUnhealthy,
+    RunnerUnhealthyRecheck,
+    JobUpdateForbidden,
+    ArtifactForbidden,
+    RegisterOk,
+    RegisterForbidden,
+    RegisterFailed,
+    RegisterAborted,
+    VerifyOk,
+    VerifyRemoved,
+    VerifyFailed,
+    UnregisterOk,
+    UnregisterFailed,
+    TokenResetOk,
+    TokenResetFailed,
+    TokenMissing,
+    ConfigLoaded,
+    ConfigError,
+    Other,
+}
+
+impl Class {
+    /// Every class, in declaration order.
+    pub const ALL: [Class; 24] = [
+        Class::JobRequestOk,
+        Class::JobRequestForbidden,
+        Class::JobRequestUnavailable,
+        Class::JobRequestClientError,
+        Class::JobRequestFailed,
+        Class::RunnerUnhealthy,
+        Class::RunnerUnhealthyRecheck,
+        Class::JobUpdateForbidden,
+        Class::ArtifactForbidden,
+        Class::RegisterOk,
+        Class::RegisterForbidden,
+        Class::RegisterFailed,
+        Class::RegisterAborted,
+        Class::VerifyOk,
+        Class::VerifyRemoved,
+        Class::VerifyFailed,
+        Class::UnregisterOk,
+        Class::UnregisterFailed,
+        Class::TokenResetOk,
+        Class::TokenResetFailed,
+        Class::TokenMissing,
+        Class::ConfigLoaded,
+        Class::ConfigError,
+        Class::Other,
+    ];
+
+    /// Number of classes; sizes per-class counter arrays.
+    pub const COUNT: usize = Self::ALL.len();
+
+    /// Index of this class in [`Class::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::JobRequestOk => "job_request_ok",
+            Class::JobRequestForbidden => "job_request_forbidden",
+            Class::JobRequestUnavailable => "job_request_unavailable",
+            Class::JobRequestClientError => "job_request_client_error",
+            Class::JobRequestFailed => "job_request_failed",
+            Class::RunnerUnhealthy => "runner_unhealthy",
+            Class::RunnerUnhealthyRecheck => "runner_unhealthy_recheck",
+            Class::JobUpdateForbidden => "job_update_forbidden",
+            Class::ArtifactForbidden => "artifact_forbidden",
+            Class::RegisterOk => "register_ok",
+            Class::RegisterForbidden => "register_forbidden",
+            Class::RegisterFailed => "register_failed",
+            Class::RegisterAborted => "register_aborted",
+            Class::VerifyOk => "verify_ok",
+            Class::VerifyRemoved => "verify_removed",
+            Class::VerifyFailed => "verify_failed",
+            Class::UnregisterOk => "unregister_ok",
+            Class::UnregisterFailed => "unregister_failed",
+            Class::TokenResetOk => "token_reset_ok",
+            Class::TokenResetFailed => "token_reset_failed",
+            Class::TokenMissing => "token_missing",
+            Class::ConfigLoaded => "config_loaded",
+            Class::ConfigError => "config_error",
+            Class::Other => "other",
+        }
+    }
+
+    /// Parses a snake_case class name.
+    pub fn from_name(name: &str) -> Option<Class> {
+        Self::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
+    /// One line on what the class means, for `rules` and the README.
+    pub fn description(self) -> &'static str {
+        match self {
+            Class::JobRequestOk => "a job request succeeded (job received, or no job waiting)",
+            Class::JobRequestForbidden => {
+                "GitLab rejected the runner's authentication token on a job request (403): the stale-token signature"
+            }
+            Class::JobRequestUnavailable => {
+                "GitLab answered a job request with 503 (maintenance or overload)"
+            }
+            Class::JobRequestClientError => {
+                "the runner could not build an HTTP client for its GitLab URL (bad URL or scheme)"
+            }
+            Class::JobRequestFailed => {
+                "a job request failed: network, TLS, timeout, 5xx or other status"
+            }
+            Class::RunnerUnhealthy => {
+                "the runner disabled itself after repeated rejected job requests (quiet for unhealthy_interval, 1 h by default)"
+            }
+            Class::RunnerUnhealthyRecheck => {
+                "the runner's lockout ended and it forces a new job request"
+            }
+            Class::JobUpdateForbidden => {
+                "a job update or trace upload was rejected with 403 (the job token, not the runner)"
+            }
+            Class::ArtifactForbidden => "an artifact upload or download was rejected with 403",
+            Class::RegisterOk => "registration with GitLab succeeded",
+            Class::RegisterForbidden => {
+                "registration was rejected: the registration token is invalid (403)"
+            }
+            Class::RegisterFailed => {
+                "registration failed: network, 5xx, or 410 when registration tokens are disabled"
+            }
+            Class::RegisterAborted => {
+                "the register command gave up this attempt (PANIC: Failed to register/verify the runner)"
+            }
+            Class::VerifyOk => "the runner's authentication token was verified as valid",
+            Class::VerifyRemoved => {
+                "verification says the runner no longer exists or its token is not valid (403)"
+            }
+            Class::VerifyFailed => "verification could not complete: network, TLS or 5xx",
+            Class::UnregisterOk => "the runner (or runner manager) was unregistered from GitLab",
+            Class::UnregisterFailed => "unregistering the runner failed",
+            Class::TokenResetOk => "the runner rotated its authentication token",
+            Class::TokenResetFailed => "the runner could not rotate its authentication token",
+            Class::TokenMissing => {
+                "the runner token is empty; the runner is skipped during job polling"
+            }
+            Class::ConfigLoaded => "the runner loaded its configuration",
+            Class::ConfigError => "the runner could not load, validate or save its configuration",
+            Class::Other => "any other line",
+        }
+    }
+
+    /// Classes that prove the runner can talk to GitLab with a valid token.
+    pub fn is_success(self) -> bool {
+        matches!(
+            self,
+            Class::JobRequestOk | Class::RegisterOk | Class::VerifyOk | Class::TokenResetOk
+        )
+    }
+}
+
+impl fmt::Display for Class {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Class {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Log level as the line states it.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Level {
+    Panic,
+    Fatal,
+    Error,
+    Warning,
+    Info,
+    Debug,
+    Trace,
+    /// Not stated (plain lines).
+    Unknown,
+}
+
+impl Level {
+    /// Lowercase name as logrus writes it (`warning`, not `warn`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Panic => "panic",
+            Level::Fatal => "fatal",
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Info => "info",
+            Level::Debug => "debug",
+            Level::Trace => "trace",
+            Level::Unknown => "unknown",
+        }
+    }
+
+    /// Parses logrus level names (and the common `warn`).
+    pub fn from_name(name: &str) -> Level {
+        match name {
+            "panic" => Level::Panic,
+            "fatal" => Level::Fatal,
+            "error" => Level::Error,
+            "warning" | "warn" => Level::Warning,
+            "info" => Level::Info,
+            "debug" => Level::Debug,
+            "trace" => Level::Trace,
+            _ => Level::Unknown,
+        }
+    }
+}
+
+impl Serialize for Level {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Which of gitlab-runner's log formats a line is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// The default `runner` format: level prefix, padded message, `key=value` fields.
+    Runner,
+    /// logrus `text` (logfmt with quoted values).
+    Text,
+    /// logrus `json`.
+    Json,
+    /// Anything else: chart scripts, Go panics, kubelet placeholders.
+    Plain,
+}
+
+impl Format {
+    /// The stable name used in `classify` output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Runner => "runner",
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Plain => "plain",
+        }
+    }
+}
+
+impl Serialize for Format {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Why a request failed, when the line says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Cause {
+    /// GitLab (or a proxy) answered with an error status.
+    Http,
+    /// Name resolution failed.
+    Dns,
+    /// The connection was refused, reset or dropped.
+    Connect,
+    /// Certificate or TLS failure.
+    Tls,
+    /// No answer in time.
+    Timeout,
+}
+
+impl Cause {
+    /// Every cause.
+    pub const ALL: [Cause; 5] = [
+        Cause::Http,
+        Cause::Dns,
+        Cause::Connect,
+        Cause::Tls,
+        Cause::Timeout,
+    ];
+
+    /// Index in [`Cause::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The stable lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::Http => "http",
+            Cause::Dns => "dns",
+            Cause::Connect => "connect",
+            Cause::Tls => "tls",
+            Cause::Timeout => "timeout",
+        }
+    }
+}
+
+impl Serialize for Cause {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Which registration workflow a line proves the runner uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Workflow {
+    /// No evidence yet.
+    #[default]
+    Unknown,
+    /// Legacy registration token: every start registers a new runner.
+    Legacy,
+    /// `glrt-` authentication token created in GitLab: the token *is* the runner.
+    AuthToken,
+}
+
+/// Extra facts a few classes carry.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Detail {
+    /// Nothing beyond the common fields.
+    #[default]
+    None,
+    /// The runner disabled itself (`runner_unhealthy`).
+    Lockout {
+        /// How long, as printed (`1h0m0s`), when the line says.
+        duration: Option<Duration>,
+    },
+    /// The 403 status text is a bare status line (`403 Forbidden`): the body
+    /// was not GitLab's JSON, so a proxy, WAF or ingress answered.
+    ProxyStatus,
+    /// A line that proves the registration workflow (`Registering runner...
+    /// succeeded` is legacy; `Verifying runner... is valid` is `glrt-`).
+    Workflow(Workflow),
+    /// The chart's `Registration attempt N of M`.
+    RegistrationAttempt {
+        /// Attempt number, 1-based.
+        attempt: u32,
+        /// Maximum attempts before the container exits.
+        of: u32,
+    },
+}
+
+/// A normalised runner short id: the part of the authentication token that
+/// gitlab-runner prints as `runner=`, with the `glrt-`, `glrtr-`, `glcbt-`,
+/// `t1_`/`t2_`/`t3_` and `GR<7 hex>` prefixes stripped and at most 9
+/// characters kept, so that nothing beyond gitlab-runner's own short id can
+/// ever be stored.
+///
+/// Inline and `Copy`: hashing and comparing it costs no allocation.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RunnerId {
+    len: u8,
+    bytes: [u8; RunnerId::MAX_LEN],
+}
+
+impl RunnerId {
+    /// The longest id kept (gitlab-runner 18.2+ prints 9 characters).
+    pub const MAX_LEN: usize = 9;
+    /// Shorter ids are not trusted to identify a runner.
+    pub const MIN_LEN: usize = 6;
+
+    /// Normalises a `runner=` value or a token. Returns `None` when the value
+    /// is not token-shaped (empty, too short, too long to be a short id, or
+    /// characters outside `[A-Za-z0-9_-]`), so runner *names* that some
+    /// versions print in `runner=` are not mistaken for ids.
+    pub fn normalize(raw: &str) -> Option<RunnerId> {
+        let raw = raw.trim();
+        let had_token_prefix = Self::has_token_prefix(raw);
+        let stripped = Self::strip_prefixes(raw);
+        // A printed short id is at most 17 characters (`GR` + 15); a value
+        // that is longer without a token prefix is a name, not an id.
+        if !had_token_prefix && raw.len() > 17 {
+            return None;
+        }
+        if stripped.len() < Self::MIN_LEN
+            || !stripped
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return None;
+        }
+        let keep = stripped.len().min(Self::MAX_LEN);
+        let mut bytes = [0u8; Self::MAX_LEN];
+        bytes[..keep].copy_from_slice(&stripped.as_bytes()[..keep]);
+        Some(RunnerId {
+            len: keep as u8,
+            bytes,
+        })
+    }
+
+    fn has_token_prefix(raw: &str) -> bool {
+        ["glrt-", "glrtr-", "glcbt-"]
+            .iter()
+            .any(|p| raw.starts_with(p))
+            || is_gr_prefix(raw)
+    }
+
+    fn strip_prefixes(raw: &str) -> &str {
+        let mut s = raw;
+        for p in ["glrtr-", "glrt-", "glcbt-"] {
+            if let Some(rest) = s.strip_prefix(p) {
+                s = rest;
+                break;
+            }
+        }
+        if let Some(rest) = s
+            .strip_prefix("t1_")
+            .or_else(|| s.strip_prefix("t2_"))
+            .or_else(|| s.strip_prefix("t3_"))
+        {
+            s = rest;
+        }
+        if is_gr_prefix(s) {
+            s = &s[9..];
+        }
+        s
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII bytes are ever stored (checked in `normalize`).
+        std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("")
+    }
+
+    /// Whether `self` and `other` name the same runner as GitLab matches them:
+    /// one is a prefix of the other and they share at least
+    /// [`RunnerId::MIN_LEN`] characters. This bridges runner versions (8 vs 9
+    /// characters) and GitLab's `shortSha` (8 characters).
+    pub fn matches(&self, other: &RunnerId) -> bool {
+        let (a, b) = (self.as_str(), other.as_str());
+        let overlap = a.len().min(b.len());
+        overlap >= Self::MIN_LEN && a[..overlap] == b[..overlap]
+    }
+}
+
+fn is_gr_prefix(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() > 9 && b.starts_with(b"GR") && b[2..9].iter().all(u8::is_ascii_hexdigit)
+}
+
+impl fmt::Debug for RunnerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RunnerId({})", self.as_str())
+    }
+}
+
+impl fmt::Display for RunnerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for RunnerId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// One classified log line. Owned and small, so it can cross channels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// What happened.
+    pub class: Class,
+    /// Index of the rule that matched in its classifier (`None` for `other`
+    /// lines no rule matched).
+    pub rule: Option<u16>,
+    /// The runner the line is about, normalised.
+    pub runner: Option<RunnerId>,
+    /// The HTTP status the line reports, or implies unambiguously.
+    pub http_status: Option<u16>,
+    /// Why a failure happened, when the line says.
+    pub cause: Option<Cause>,
+    /// The job id, when present.
+    pub job: Option<u64>,
+    /// Level as printed.
+    pub level: Level,
+    /// Format the line was written in.
+    pub format: Format,
+    /// Class-specific facts.
+    pub detail: Detail,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(s: &str) -> Option<String> {
+        RunnerId::normalize(s).map(|r| r.as_str().to_owned())
+    }
+
+    #[test]
+    fn normalize_strips_token_prefixes_and_keeps_nine_characters() {
+        assert_eq!(id("HYErDk_6w").as_deref(), Some("HYErDk_6w"));
+        assert_eq!(id("glrt-t3_TgbhXFrg9xyzabc").as_deref(), Some("TgbhXFrg9"));
+        assert_eq!(id("t1_Rw8Ycn").as_deref(), Some("Rw8Ycn"));
+        assert_eq!(id("glrtr-AbCdEfGhIjKl").as_deref(), Some("AbCdEfGhI"));
+        assert_eq!(id("GR1348941Qm7Tx2Kd").as_deref(), Some("Qm7Tx2Kd"));
+        assert_eq!(id("Hq3Zx9Ta").as_deref(), Some("Hq3Zx9Ta"));
+    }
+
+    #[test]
+    fn normalize_rejects_names_and_garbage() {
+        assert_eq!(id(""), None);
+        assert_eq!(id("abc"), None);
+        assert_eq!(id("gitlab-runner-6c8d9f7b5-qz4tn"), None);
+        assert_eq!(id("has space"), None);
+        assert_eq!(id("é-accent-x"), None);
+    }
+
+    #[test]
+    fn a_full_token_never_survives_normalisation() {
+        let full = "glrt-t1_ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        let r = RunnerId::normalize(full).unwrap();
+        assert_eq!(r.as_str(), "ABCDEFGHI");
+    }
+
+    #[test]
+    fn ids_match_across_runner_versions_and_gitlab_short_sha() {
+        let old = RunnerId::normalize("TgbhXFrg").unwrap();
+        let new = RunnerId::normalize("TgbhXFrg9").unwrap();
+        let other = RunnerId::normalize("TgbhXFrh9").unwrap();
+        assert!(old.matches(&new));
+        assert!(new.matches(&old));
+        assert!(!new.matches(&other));
+    }
+
+    #[test]
+    fn class_names_round_trip() {
+        for c in Class::ALL {
+            assert_eq!(Class::from_name(c.as_str()), Some(c));
+            assert_eq!(Class::ALL[c.index()], c);
+        }
+    }
+}

@@ -1,0 +1,603 @@
+//! [`Tracker`]: the latched health state of every runner, from events.
+//!
+//! Pure and time-injected: callers pass the time of each event (the line's
+//! timestamp, when it has one). Keyed by (namespace, workload, runner short
+//! id); the pod is an attribute, because the same runner id moves between
+//! pods of a workload and a new pod may register a new id.
+//!
+//! **Silence never clears a bad state.** A stale-token runner prints about
+//! three lines an hour (it locks itself out), so only success evidence (a
+//! job request, verification or registration that worked) returns a runner
+//! to `healthy`. Lines from `gitlab-runner register` with a legacy
+//! registration token carry the *registration* token's short id, so they
+//! are kept as workload facts (and as a `registration` entry only while
+//! registration fails), never as a runner.
+//!
+//! The words a person reads are in `health/diagnosis.rs`; the fleet-wide
+//! view (many runners rejected at once) in `health/fleet.rs`.
+
+mod diagnosis;
+mod fleet;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+pub use diagnosis::Diagnosis;
+pub use fleet::FleetIncident;
+
+use crate::event::{Cause, Class, Detail, Event, RunnerId, Workflow};
+use crate::line::Origin;
+
+/// A runner's health.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Seen, but no line proves anything yet.
+    Unknown,
+    /// Recent success evidence.
+    Healthy,
+    /// GitLab rejects the runner's authentication token (403 on job requests).
+    Forbidden,
+    /// The runner disabled itself after repeated 403s and is quiet for
+    /// `unhealthy_interval` (1 h by default).
+    LockedOut,
+    /// Registration or verification is rejected at start.
+    RegistrationFailing,
+    /// GitLab answers 5xx, or cannot be reached.
+    GitlabUnavailable,
+}
+
+impl State {
+    /// Every state, for state-set gauges.
+    pub const ALL: [State; 6] = [
+        State::Unknown,
+        State::Healthy,
+        State::Forbidden,
+        State::LockedOut,
+        State::RegistrationFailing,
+        State::GitlabUnavailable,
+    ];
+
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Unknown => "unknown",
+            State::Healthy => "healthy",
+            State::Forbidden => "forbidden",
+            State::LockedOut => "locked_out",
+            State::RegistrationFailing => "registration_failing",
+            State::GitlabUnavailable => "gitlab_unavailable",
+        }
+    }
+
+    /// Not healthy and not unknown.
+    pub fn is_bad(self) -> bool {
+        !matches!(self, State::Unknown | State::Healthy)
+    }
+
+    /// The runner's token is rejected (the stale-token family).
+    pub fn is_token_rejected(self) -> bool {
+        matches!(self, State::Forbidden | State::LockedOut)
+    }
+}
+
+/// Identifies a tracked runner.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RunnerKey {
+    /// Namespace (empty when unknown).
+    pub namespace: Arc<str>,
+    /// Owning workload.
+    pub workload: Arc<str>,
+    /// Normalised short id.
+    pub runner: RunnerId,
+}
+
+impl RunnerKey {
+    fn workload_path(&self) -> String {
+        if self.namespace.is_empty() {
+            self.workload.to_string()
+        } else {
+            format!("{}/{}", self.namespace, self.workload)
+        }
+    }
+}
+
+/// A point in the input: wall time when known, and the order of arrival.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    /// The line's time.
+    pub at: Option<Timestamp>,
+    /// Arrival order (1-based, across all inputs).
+    pub seq: u64,
+}
+
+impl Stamp {
+    /// Whether `self` happened after `other`: by time when both have one,
+    /// else by arrival.
+    pub fn after(&self, other: &Stamp) -> bool {
+        match (self.at, other.at) {
+            (Some(a), Some(b)) => a > b,
+            _ => self.seq > other.seq,
+        }
+    }
+}
+
+/// What the tracker knows about one runner (or one registration token).
+#[derive(Debug, Clone)]
+pub struct RunnerHealth {
+    /// Identity.
+    pub key: RunnerKey,
+    /// The id comes from `Registering runner...` lines: it is the
+    /// registration token's short id, not a runner.
+    pub registration_token: bool,
+    /// Current state.
+    pub state: State,
+    /// When the current state began.
+    pub since: Stamp,
+    /// First line about this runner.
+    pub first_seen: Stamp,
+    /// Last line about this runner.
+    pub last_seen: Stamp,
+    /// Pods that logged this runner, oldest first; the last is current.
+    pub pods: Vec<Arc<str>>,
+    /// Events per class.
+    pub counts: [u64; Class::COUNT],
+    /// 403s on job requests since the last success.
+    pub consecutive_forbidden: u64,
+    /// First 403 on a job request since the last success.
+    pub first_forbidden: Option<Stamp>,
+    /// Last 403 on a job request.
+    pub last_forbidden: Option<Stamp>,
+    /// The 403s carried a bare status line (a proxy, not GitLab, answered).
+    pub proxy_forbidden: bool,
+    /// Lockouts since the last success.
+    pub lockouts: u64,
+    /// Last lockout.
+    pub locked_out_at: Option<Stamp>,
+    /// Lockout length printed by the runner.
+    pub lockout_for: Option<Duration>,
+    /// First success ever seen.
+    pub first_success: Option<Stamp>,
+    /// Last success.
+    pub last_success: Option<Stamp>,
+    /// Registration workflow proven by this runner's own lines.
+    pub workflow: Workflow,
+    /// Last HTTP status of a failure.
+    pub last_status: Option<u16>,
+    /// Last failure cause.
+    pub last_cause: Option<Cause>,
+    /// Failures per cause since the last success.
+    pub causes: [u64; 5],
+    /// Failures counted toward `gitlab_unavailable` since the last success.
+    pub unavailable: u64,
+    /// Last `Resetting runner authentication token... succeeded`.
+    pub token_reset_at: Option<Stamp>,
+}
+
+impl RunnerHealth {
+    fn new(key: RunnerKey, pod: &Arc<str>, stamp: Stamp) -> RunnerHealth {
+        RunnerHealth {
+            key,
+            registration_token: false,
+            state: State::Unknown,
+            since: stamp,
+            first_seen: stamp,
+            last_seen: stamp,
+            pods: vec![pod.clone()],
+            counts: [0; Class::COUNT],
+            consecutive_forbidden: 0,
+            first_forbidden: None,
+            last_forbidden: None,
+            proxy_forbidden: false,
+            lockouts: 0,
+            locked_out_at: None,
+            lockout_for: None,
+            first_success: None,
+            last_success: None,
+            workflow: Workflow::Unknown,
+            last_status: None,
+            last_cause: None,
+            causes: [0; 5],
+            unavailable: 0,
+            token_reset_at: None,
+        }
+    }
+
+    /// The pod that logged this runner last.
+    pub fn current_pod(&self) -> &str {
+        self.pods.last().map_or("", |p| p)
+    }
+
+    /// Events of one class.
+    pub fn count(&self, class: Class) -> u64 {
+        self.counts[class.index()]
+    }
+}
+
+/// Facts about a workload that are not about one runner.
+#[derive(Debug, Clone, Default)]
+pub struct WorkloadFacts {
+    /// Registration workflow evidence from any pod of the workload.
+    pub workflow: Workflow,
+    /// Last `Registering runner... succeeded` / `Runner registered successfully`.
+    pub registered_at: Option<Stamp>,
+    /// Last `Registration attempt N of M` (attempt, of).
+    pub attempt: Option<(u32, u32)>,
+    /// `PANIC: Failed to register/verify the runner.` count.
+    pub register_aborted: u64,
+    /// A 410 from registration: registration tokens are disabled in GitLab.
+    pub registration_disallowed: bool,
+}
+
+/// A change of a runner's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    /// The runner.
+    pub key: RunnerKey,
+    /// The pod whose line caused the change.
+    pub pod: Arc<str>,
+    /// Previous state.
+    pub from: State,
+    /// New state.
+    pub to: State,
+    /// When.
+    pub at: Stamp,
+    /// 403s since the last success, at the time of the change.
+    pub consecutive_forbidden: u64,
+}
+
+/// Tunables of the health model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthConfig {
+    /// Runners rejected within this window of each other count as one
+    /// fleet-wide incident.
+    pub fleet_window: Duration,
+    /// At least this many runners...
+    pub fleet_min_runners: usize,
+    /// ...and at least this fraction of the runners active in the last hour.
+    pub fleet_min_fraction: f64,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        HealthConfig {
+            fleet_window: Duration::from_secs(5 * 60),
+            fleet_min_runners: 3,
+            fleet_min_fraction: 0.5,
+        }
+    }
+}
+
+/// The health of every runner seen.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    config: HealthConfig,
+    runners: HashMap<RunnerKey, RunnerHealth>,
+    workloads: HashMap<(Arc<str>, Arc<str>), WorkloadFacts>,
+    fleet: fleet::FleetWatch,
+    seq: u64,
+}
+
+impl Tracker {
+    /// An empty tracker.
+    pub fn new(config: HealthConfig) -> Tracker {
+        Tracker {
+            config,
+            ..Tracker::default()
+        }
+    }
+
+    /// Records one event of `origin`, seen at `at`. Returns the state change
+    /// it caused, if any.
+    pub fn record(
+        &mut self,
+        origin: &Origin,
+        event: &Event,
+        at: Option<Timestamp>,
+    ) -> Option<Transition> {
+        self.seq += 1;
+        let stamp = Stamp { at, seq: self.seq };
+        self.record_workload(origin, event, stamp);
+        let runner = self.resolve_runner(origin, event)?;
+        if is_registration_token_line(event) && !self.runners.contains_key(&runner) {
+            // Legacy registration lines name the registration token; keep
+            // an entry only while registration fails.
+            if !matches!(
+                event.class,
+                Class::RegisterForbidden | Class::RegisterFailed
+            ) {
+                return None;
+            }
+        }
+        let entry = self
+            .runners
+            .entry(runner.clone())
+            .or_insert_with(|| RunnerHealth::new(runner, &origin.pod, stamp));
+        if is_registration_token_line(event) && entry.first_seen == stamp {
+            entry.registration_token = true;
+        }
+        entry.last_seen = stamp;
+        entry.counts[event.class.index()] += 1;
+        if entry.pods.last() != Some(&origin.pod) {
+            entry.pods.retain(|p| p != &origin.pod);
+            entry.pods.push(origin.pod.clone());
+        }
+        let from = entry.state;
+        let to = apply(entry, event, stamp);
+        if to == from {
+            return None;
+        }
+        entry.state = to;
+        entry.since = stamp;
+        let transition = Transition {
+            key: entry.key.clone(),
+            pod: origin.pod.clone(),
+            from,
+            to,
+            at: stamp,
+            consecutive_forbidden: entry.consecutive_forbidden,
+        };
+        if to == State::Forbidden && !from.is_token_rejected() {
+            self.fleet
+                .onset(&self.config, &transition.key, stamp, self.runners.values());
+        }
+        Some(transition)
+    }
+
+    fn record_workload(&mut self, origin: &Origin, event: &Event, stamp: Stamp) {
+        let facts = self
+            .workloads
+            .entry((origin.namespace.clone(), origin.workload.clone()))
+            .or_default();
+        match (&event.class, &event.detail) {
+            (_, Detail::Workflow(w)) => facts.workflow = *w,
+            (_, Detail::RegistrationAttempt { attempt, of }) => {
+                facts.attempt = Some((*attempt, *of))
+            }
+            _ => {}
+        }
+        match event.class {
+            Class::RegisterOk => facts.registered_at = Some(stamp),
+            Class::RegisterAborted => facts.register_aborted += 1,
+            Class::RegisterFailed if event.http_status == Some(410) => {
+                facts.registration_disallowed = true
+            }
+            _ => {}
+        }
+    }
+
+    /// The key an event belongs to. Ids are matched across runner versions
+    /// (8 vs 9 characters); a lockout that names no known runner goes to the
+    /// runner of the same pod that was rejected last.
+    fn resolve_runner(&self, origin: &Origin, event: &Event) -> Option<RunnerKey> {
+        let key = |runner| RunnerKey {
+            namespace: origin.namespace.clone(),
+            workload: origin.workload.clone(),
+            runner,
+        };
+        let in_workload = |r: &&RunnerHealth| {
+            r.key.namespace == origin.namespace && r.key.workload == origin.workload
+        };
+        if let Some(id) = event.runner {
+            let exact = key(id);
+            if self.runners.contains_key(&exact) {
+                return Some(exact);
+            }
+            if let Some(known) = self
+                .runners
+                .values()
+                .filter(in_workload)
+                .find(|r| r.key.runner.matches(&id))
+            {
+                return Some(known.key.clone());
+            }
+            if event.class != Class::RunnerUnhealthy && event.class != Class::RunnerUnhealthyRecheck
+            {
+                return Some(exact);
+            }
+        }
+        if matches!(
+            event.class,
+            Class::RunnerUnhealthy | Class::RunnerUnhealthyRecheck
+        ) {
+            return self
+                .runners
+                .values()
+                .filter(in_workload)
+                .filter(|r| r.current_pod() == &*origin.pod)
+                .filter_map(|r| r.last_forbidden.map(|f| (f.seq, r)))
+                .max_by_key(|(seq, _)| *seq)
+                .map(|(_, r)| r.key.clone())
+                .or_else(|| event.runner.map(key));
+        }
+        None
+    }
+
+    /// One runner.
+    pub fn get(&self, key: &RunnerKey) -> Option<&RunnerHealth> {
+        self.runners.get(key)
+    }
+
+    /// Every runner, in a stable order (worst state first).
+    pub fn runners(&self) -> Vec<&RunnerHealth> {
+        let mut v: Vec<&RunnerHealth> = self.runners.values().collect();
+        v.sort_by(|a, b| {
+            (
+                b.state.is_bad(),
+                &a.key.namespace,
+                &a.key.workload,
+                a.key.runner,
+            )
+                .cmp(&(
+                    a.state.is_bad(),
+                    &b.key.namespace,
+                    &b.key.workload,
+                    b.key.runner,
+                ))
+        });
+        v
+    }
+
+    /// Number of tracked runners.
+    pub fn len(&self) -> usize {
+        self.runners.len()
+    }
+
+    /// No runner tracked yet.
+    pub fn is_empty(&self) -> bool {
+        self.runners.is_empty()
+    }
+
+    /// Forgets a runner (its pod is gone and its TTL expired).
+    pub fn remove(&mut self, key: &RunnerKey) -> Option<RunnerHealth> {
+        self.fleet.forget(key);
+        self.runners.remove(key)
+    }
+
+    /// Facts about a workload.
+    pub fn workload(&self, namespace: &str, workload: &str) -> Option<&WorkloadFacts> {
+        self.workloads
+            .iter()
+            .find(|((n, w), _)| &**n == namespace && &**w == workload)
+            .map(|(_, f)| f)
+    }
+
+    /// The fleet-wide incident this runner is part of, if any.
+    pub fn fleet_incident(&self, key: &RunnerKey) -> Option<&FleetIncident> {
+        self.fleet.incident_of(key)
+    }
+
+    /// Every fleet-wide incident detected.
+    pub fn fleet_incidents(&self) -> &[FleetIncident] {
+        self.fleet.incidents()
+    }
+
+    /// The runner that replaced `key` in its workload: a different runner
+    /// that succeeded in a pod `key` never ran in, after `key`'s last line.
+    /// This is what the runbook's fix looks like (new pod, new runner id).
+    pub fn superseded_by(&self, key: &RunnerKey) -> Option<&RunnerHealth> {
+        let old = self.runners.get(key)?;
+        self.runners
+            .values()
+            .filter(|r| {
+                r.key != *key
+                    && r.key.namespace == key.namespace
+                    && r.key.workload == key.workload
+                    && !r.registration_token
+                    && r.state == State::Healthy
+                    && !r.pods.iter().any(|p| old.pods.contains(p))
+                    && r.first_success.is_some_and(|s| s.after(&old.last_seen))
+            })
+            .min_by_key(|r| r.first_success.map(|s| s.seq))
+    }
+
+    /// The words for one runner; `now` bounds "for how long".
+    pub fn diagnose(&self, key: &RunnerKey, now: Option<Timestamp>) -> Option<Diagnosis> {
+        let r = self.runners.get(key)?;
+        Some(diagnosis::diagnose(self, r, now))
+    }
+}
+
+/// Lines whose `runner=` is the registration token (legacy `register`).
+fn is_registration_token_line(event: &Event) -> bool {
+    match event.class {
+        Class::RegisterForbidden | Class::RegisterFailed => true,
+        Class::RegisterOk => matches!(event.detail, Detail::Workflow(Workflow::Legacy)),
+        _ => false,
+    }
+}
+
+/// The state machine: the new state after `event`.
+fn apply(r: &mut RunnerHealth, event: &Event, at: Stamp) -> State {
+    if let Detail::Workflow(w) = event.detail
+        && !r.registration_token
+    {
+        r.workflow = w;
+    }
+    if event.class.is_success() {
+        if r.first_success.is_none() {
+            r.first_success = Some(at);
+        }
+        r.last_success = Some(at);
+        r.consecutive_forbidden = 0;
+        r.first_forbidden = None;
+        r.proxy_forbidden = false;
+        r.lockouts = 0;
+        r.unavailable = 0;
+        r.causes = [0; 5];
+        if event.class == Class::TokenResetOk {
+            r.token_reset_at = Some(at);
+        }
+        return State::Healthy;
+    }
+    let failure = |r: &mut RunnerHealth| {
+        r.last_status = event.http_status.or(r.last_status);
+        r.last_cause = event.cause.or(r.last_cause);
+        if let Some(c) = event.cause {
+            r.causes[c.index()] += 1;
+        }
+    };
+    match event.class {
+        Class::JobRequestForbidden => {
+            failure(r);
+            r.consecutive_forbidden += 1;
+            r.first_forbidden.get_or_insert(at);
+            r.last_forbidden = Some(at);
+            r.proxy_forbidden = matches!(event.detail, Detail::ProxyStatus);
+            // A 403 after a lockout means the lockout ended without success.
+            State::Forbidden
+        }
+        Class::RunnerUnhealthy => {
+            r.lockouts += 1;
+            r.locked_out_at = Some(at);
+            if let Detail::Lockout { duration } = event.detail {
+                r.lockout_for = duration.or(r.lockout_for);
+            }
+            State::LockedOut
+        }
+        Class::RunnerUnhealthyRecheck if r.state == State::LockedOut => State::Forbidden,
+        Class::RegisterForbidden | Class::VerifyRemoved | Class::TokenMissing => {
+            failure(r);
+            State::RegistrationFailing
+        }
+        Class::RegisterFailed => {
+            failure(r);
+            let server_or_network = event.http_status.is_none_or(|s| s >= 500 || s == 429);
+            if server_or_network && event.cause.is_some() {
+                unavailable(r)
+            } else {
+                State::RegistrationFailing
+            }
+        }
+        Class::JobRequestUnavailable | Class::JobRequestClientError | Class::VerifyFailed => {
+            failure(r);
+            unavailable(r)
+        }
+        Class::JobRequestFailed => {
+            failure(r);
+            // 5xx, 429 and transport errors; a 409 or another 4xx is not an outage.
+            match event.http_status {
+                Some(s) if s < 500 && s != 429 => r.state,
+                _ => unavailable(r),
+            }
+        }
+        _ => r.state,
+    }
+}
+
+/// An outage does not overwrite a latched token or registration failure:
+/// the token is no more valid because GitLab is down.
+fn unavailable(r: &mut RunnerHealth) -> State {
+    r.unavailable += 1;
+    match r.state {
+        State::Unknown | State::Healthy | State::GitlabUnavailable => State::GitlabUnavailable,
+        bad => bad,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,469 @@
+//! The words: what is wrong with a runner, the evidence, what fixes it and
+//! what will not. Written for the person on call, from the seed runbook.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::{RunnerHealth, Stamp, State, Tracker};
+use crate::event::{Cause, Class, Workflow};
+
+/// A diagnosis a person can act on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diagnosis {
+    /// Short runner id.
+    pub runner: String,
+    /// `namespace/workload`.
+    pub workload: String,
+    /// The pod that logged the runner last.
+    pub pod: String,
+    /// Current state.
+    pub state: State,
+    /// The runner was replaced by a newer runner in its workload (the fix
+    /// has already happened); its bad state is history.
+    pub superseded_by: Option<String>,
+    /// Part of a fleet-wide rejection (a GitLab-side incident).
+    pub fleet_incident: bool,
+    /// One sentence: what is wrong.
+    pub summary: String,
+    /// Counts and times behind it.
+    pub evidence: Vec<String>,
+    /// What it means.
+    pub meaning: String,
+    /// What fixes it, in order.
+    pub fix: Vec<String>,
+    /// What people try that will not help.
+    pub will_not_help: Vec<String>,
+}
+
+impl Diagnosis {
+    /// Unhealthy and not already replaced.
+    pub fn needs_action(&self) -> bool {
+        self.state.is_bad() && self.superseded_by.is_none()
+    }
+}
+
+/// `2026-03-02 08:14:03 UTC`, or `line N` when the input had no times.
+pub fn when(s: &Stamp) -> String {
+    match s.at {
+        Some(t) => t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        None => format!("input line {}", s.seq),
+    }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+fn human_duration(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    let (h, m, sec) = (s / 3600, (s % 3600) / 60, s % 60);
+    match (h, m, sec) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, 0) => format!("{m}m"),
+        (0, m, s) => format!("{m}m{s}s"),
+        (h, 0, _) => format!("{h}h"),
+        (h, m, _) => format!("{h}h{m}m"),
+    }
+}
+
+pub(super) fn diagnose(t: &Tracker, r: &RunnerHealth, now: Option<Timestamp>) -> Diagnosis {
+    let workload = r.key.workload_path();
+    let facts = t.workload(&r.key.namespace, &r.key.workload);
+    let workflow = match r.workflow {
+        Workflow::Unknown => facts.map_or(Workflow::Unknown, |f| f.workflow),
+        w => w,
+    };
+    let mut d = Diagnosis {
+        runner: r.key.runner.to_string(),
+        workload: workload.clone(),
+        pod: r.current_pod().to_owned(),
+        state: r.state,
+        superseded_by: None,
+        fleet_incident: false,
+        summary: String::new(),
+        evidence: Vec::new(),
+        meaning: String::new(),
+        fix: Vec::new(),
+        will_not_help: Vec::new(),
+    };
+    let ns = if r.key.namespace.is_empty() {
+        "NAMESPACE".to_owned()
+    } else {
+        r.key.namespace.to_string()
+    };
+    let selector = format!("app={}", r.key.workload);
+    let restart = format!("kubectl delete pods -n {ns} -l {selector}");
+    let check = format!("kubectl logs -n {ns} -l {selector} --tail=50");
+
+    match r.state {
+        State::Healthy => {
+            d.summary = "polling GitLab normally".into();
+            if let Some(s) = r.last_success {
+                d.evidence
+                    .push(format!("last successful request at {}", when(&s)));
+            }
+            d.meaning = "GitLab accepts this runner's token.".into();
+        }
+        State::Unknown => {
+            d.summary = "no line proves yet whether GitLab accepts this runner's token".into();
+            d.meaning = "Job requests are logged at debug level only when no job is waiting; \
+                         a quiet healthy runner looks like this."
+                .into();
+        }
+        State::Forbidden | State::LockedOut => {
+            token_rejected(t, r, &mut d, workflow, &restart, &check, now)
+        }
+        State::RegistrationFailing => registration(t, r, &mut d, workflow, &restart),
+        State::GitlabUnavailable => unavailable(r, &mut d),
+    }
+    if r.state.is_bad()
+        && let Some(new) = t.superseded_by(&r.key)
+    {
+        d.superseded_by = Some(new.key.runner.to_string());
+        d.summary = format!(
+            "resolved: replaced by runner {} (pod {}), which polls GitLab successfully since {}; was: {}",
+            new.key.runner,
+            new.current_pod(),
+            new.first_success.as_ref().map_or_else(String::new, when),
+            d.summary
+        );
+        d.fix = vec![format!(
+            "Nothing left to do for {}: it ran in pod(s) that no longer log. Confirm that the old runner is gone in GitLab (Settings > CI/CD > Runners).",
+            r.key.runner
+        )];
+    }
+    if let Some(f) = facts
+        && r.state.is_bad()
+        && d.superseded_by.is_none()
+    {
+        if let Some((attempt, of)) = f.attempt
+            && attempt > 1
+        {
+            d.evidence.push(format!(
+                "the pod's register script is on attempt {attempt} of {of}; after the last one the container exits and restarts (CrashLoopBackOff)"
+            ));
+        }
+        if f.register_aborted > 0 {
+            d.evidence.push(format!(
+                "`gitlab-runner register` gave up {} (PANIC: Failed to register/verify the runner)",
+                plural(f.register_aborted, "time", "times")
+            ));
+        }
+    }
+    d
+}
+
+#[allow(clippy::too_many_arguments)]
+fn token_rejected(
+    t: &Tracker,
+    r: &RunnerHealth,
+    d: &mut Diagnosis,
+    workflow: Workflow,
+    restart: &str,
+    check: &str,
+    now: Option<Timestamp>,
+) {
+    let first = r.first_forbidden.map(|s| when(&s));
+    let mut summary = format!(
+        "the authentication token is rejected ({} x 403{})",
+        r.consecutive_forbidden,
+        first
+            .as_ref()
+            .map(|f| format!(" since {f}"))
+            .unwrap_or_default()
+    );
+    if r.state == State::LockedOut
+        && let Some(l) = r.locked_out_at
+    {
+        summary.push_str(&format!(", locked out since {}", when(&l)));
+        if let Some(dur) = r.lockout_for {
+            summary.push_str(&format!(" for {}", human_duration(dur)));
+        }
+    }
+    d.evidence.push(format!(
+        "{} rejected with 403 since the last success{}",
+        plural(r.consecutive_forbidden, "job request", "job requests"),
+        r.last_forbidden
+            .map(|s| format!(" (last at {})", when(&s)))
+            .unwrap_or_default()
+    ));
+    if r.lockouts > 0 {
+        d.evidence.push(format!(
+            "the runner disabled itself {} after repeated 403s (it then stays quiet for {}, so silence is not recovery)",
+            plural(r.lockouts, "time", "times"),
+            r.lockout_for.map_or_else(|| "unhealthy_interval, 1h by default".into(), human_duration)
+        ));
+    }
+    match (r.last_success, now, r.first_forbidden) {
+        (Some(s), _, _) => d
+            .evidence
+            .push(format!("last successful request at {}", when(&s))),
+        (None, Some(n), Some(f)) if f.at.is_some() => d.evidence.push(format!(
+            "no successful request in the {} this runner has been rejected",
+            f.at.and_then(|a| n.duration_since(a).try_into().ok())
+                .map_or_else(String::new, human_duration)
+        )),
+        _ => d.evidence.push("no successful request seen".into()),
+    }
+    if let Some(inc) = t.fleet_incident(&r.key) {
+        d.fleet_incident = true;
+        d.summary = format!(
+            "403s on {} runners at once ({} to {}): a GitLab-side problem, not a stale token",
+            inc.size(),
+            inc.first.strftime("%H:%M:%S UTC"),
+            inc.last.strftime("%H:%M:%S UTC"),
+        );
+        d.evidence.push(format!(
+            "{} of {} active runners began receiving 403 within minutes of each other",
+            inc.size(),
+            inc.active_runners
+        ));
+        d.meaning = "Tokens go stale one runner at a time. When many working runners are rejected together, \
+                     GitLab itself is refusing them: maintenance, an authentication outage, a database \
+                     failover, or a proxy/WAF rule in front of GitLab."
+            .into();
+        d.fix = vec![
+            "Check GitLab's health and recent changes (status page, `/-/readiness`, admin area, ingress and WAF logs).".into(),
+            "Leave the runners alone: they recover by themselves once GitLab accepts their tokens again (locked-out runners retry after unhealthy_interval).".into(),
+        ];
+        d.will_not_help = vec![
+            "Deleting or re-registering runners: their tokens are probably fine, and deleting a glrt- runner destroys its token for good.".into(),
+            "Updating the registration token.".into(),
+        ];
+        return;
+    }
+    d.summary = summary;
+    if r.proxy_forbidden {
+        d.evidence.push(
+            "the 403s carry a bare status line (`403 Forbidden`), not GitLab's `POST <url>: 403 Forbidden`: \
+             something in front of GitLab (ingress auth, WAF, proxy) answered"
+                .into(),
+        );
+    }
+    d.meaning = "GitLab no longer accepts the authentication token this runner saved when it registered: \
+                 the runner was deleted in GitLab, or its token was reset or expired. A registered runner \
+                 never uses the registration token again, and the process stays up, so the pod looks alive."
+        .into();
+    d.will_not_help = vec![
+        "Updating the registration token (ConfigMap or Secret): a registered runner keeps using its saved authentication token.".into(),
+        "Waiting: the runner retries about three times per lockout interval and never recovers by itself.".into(),
+    ];
+    let id = &r.key.runner;
+    match workflow {
+        Workflow::AuthToken => {
+            d.fix = vec![
+                format!(
+                    "Do NOT delete runner {id} in GitLab: with the glrt- workflow the token is the runner, and deleting it kills the token for good."
+                ),
+                format!(
+                    "If runner {id} still exists in GitLab, reset its token (`POST /api/v4/runners/:id/reset_authentication_token`); if it is gone, create a new runner (UI, or `POST /api/v4/user/runners`)."
+                ),
+                "Put the new glrt- token into the chart's Secret, key `runner-token`.".into(),
+                format!(
+                    "Restart the pods: `{restart}`, then check `{check}` for `Verifying runner... is valid` and `Checking for jobs...` without 403."
+                ),
+            ];
+            d.will_not_help
+                .push("Restarting the pods alone: they start again with the same dead token from the Secret.".into());
+        }
+        Workflow::Legacy | Workflow::Unknown => {
+            d.fix = vec![
+                format!(
+                    "Delete runner {id} in GitLab: Settings > CI/CD > Runners (or `DELETE /api/v4/runners/:id`)."
+                ),
+                format!(
+                    "Delete the pods so they register again with the registration token: `{restart}`."
+                ),
+                format!(
+                    "Check `{check}`: `Registering runner... succeeded`, then `Checking for jobs...` with a runner id other than {id} and no 403."
+                ),
+            ];
+            if workflow == Workflow::Unknown {
+                d.fix.push(
+                    "Caution: no line showed how this runner registered. If its pods hold a glrt- token (Secret key `runner-token`), do not delete the runner; reset its token instead and update the Secret."
+                        .into(),
+                );
+            }
+            d.will_not_help.push(
+                "Restarting the pods without deleting the runner, when the token is saved outside the pod (config.toml on a volume, or the Secret's `runner-token`): the new pod reuses it."
+                    .into(),
+            );
+        }
+    }
+}
+
+fn registration(
+    t: &Tracker,
+    r: &RunnerHealth,
+    d: &mut Diagnosis,
+    workflow: Workflow,
+    restart: &str,
+) {
+    let facts = t.workload(&r.key.namespace, &r.key.workload);
+    let disallowed = facts.is_some_and(|f| f.registration_disallowed) && r.last_status == Some(410);
+    let verify_rejected = r.count(Class::VerifyRemoved) > 0 && !r.registration_token;
+    if r.count(Class::TokenMissing) > 0 && r.last_status.is_none() {
+        d.summary = "the runner token is empty; this runner is skipped during job polling".into();
+        d.meaning =
+            "config.toml has an empty `token` for this runner, so it never asks for jobs.".into();
+        d.fix = vec![
+            "Set the runner's token (chart: Secret key `runner-token`) and restart the pods."
+                .into(),
+        ];
+        return;
+    }
+    if disallowed {
+        d.summary = "registration tokens are disabled in this GitLab (410 Gone)".into();
+        d.evidence.push(format!(
+            "{} answered 410",
+            plural(
+                r.count(Class::RegisterFailed),
+                "registration attempt",
+                "registration attempts"
+            )
+        ));
+        d.meaning =
+            "GitLab 17.0 and later disable registration tokens by default. A chart that still \
+                     registers with `runnerRegistrationToken` loops on 410 and crash-loops."
+                .into();
+        d.fix = vec![
+            "Create the runner in GitLab (UI, or `POST /api/v4/user/runners`) and copy its glrt- token.".into(),
+            "Give it to the chart as `runnerToken` (Secret key `runner-token`) instead of a registration token.".into(),
+            format!("Restart the pods: `{restart}`."),
+        ];
+        d.will_not_help = vec![
+            "Another registration token: registration with tokens is switched off, not the token."
+                .into(),
+        ];
+        return;
+    }
+    if verify_rejected {
+        let glrt = workflow == Workflow::AuthToken || r.workflow == Workflow::AuthToken;
+        d.summary = if glrt {
+            "the runner's glrt- authentication token is not valid (verification rejected with 403)"
+                .into()
+        } else {
+            "the saved authentication token belongs to a runner that no longer exists (verification: is removed)".into()
+        };
+        d.evidence.push(format!(
+            "{} rejected",
+            plural(
+                r.count(Class::VerifyRemoved),
+                "verification",
+                "verifications"
+            )
+        ));
+        if let Some(reset) = r.token_reset_at {
+            d.evidence.push(format!(
+                "the runner rotated its token at {}: the new token lived only in the pod's config.toml, and the restart brought back the old one from the Secret",
+                when(&reset)
+            ));
+        }
+        d.meaning = if glrt {
+            "The token in the chart's Secret no longer authenticates: the runner was deleted in GitLab, \
+             its token expired, or the runner rotated it and the new token was lost on restart. Every pod \
+             start verifies, fails, and after 30 attempts the container exits."
+                .into()
+        } else {
+            "The chart passes a saved legacy authentication token (Secret key `runner-token`) whose runner was \
+             deleted in GitLab, so `register` only verifies it and fails."
+                .into()
+        };
+        d.fix = if glrt {
+            vec![
+                "If the runner still exists in GitLab, reset its token (`POST /api/v4/runners/:id/reset_authentication_token`); otherwise create a new runner (`POST /api/v4/user/runners`).".into(),
+                "Write the new token into the chart's Secret, key `runner-token`.".into(),
+                format!("Restart the pods: `{restart}`."),
+                "To stop rotations being lost, set FF_DISABLE_AUTOMATIC_TOKEN_ROTATION=true in the runner environment, or rotate through GitLab and update the Secret.".into(),
+            ]
+        } else {
+            vec![
+                "Remove the stale value from the chart's Secret key `runner-token` so the pod registers again with the registration token.".into(),
+                format!("Restart the pods: `{restart}`."),
+            ]
+        };
+        d.will_not_help = vec![
+            "Restarting the pods alone: they verify the same token again.".into(),
+            "Updating the registration token: the chart verifies the saved token instead of registering.".into(),
+        ];
+        return;
+    }
+    let status = r.last_status.map(|s| format!(" ({s})")).unwrap_or_default();
+    d.summary = format!("registration is rejected{status}: the registration token is not accepted");
+    d.evidence.push(format!(
+        "{} rejected",
+        plural(
+            r.count(Class::RegisterForbidden) + r.count(Class::RegisterFailed),
+            "registration attempt",
+            "registration attempts"
+        )
+    ));
+    d.meaning = "The registration token given to the chart (`runnerRegistrationToken`) is invalid, was reset, \
+                 or may not register runners in this scope."
+        .into();
+    d.fix = vec![
+        "Copy a current registration token (Settings > CI/CD > Runners), or better, create the runner in GitLab and use its glrt- token as `runnerToken`.".into(),
+        "Update the chart's Secret (`runner-registration-token` or `runner-token`).".into(),
+        format!("Restart the pods: `{restart}`."),
+    ];
+}
+
+fn unavailable(r: &RunnerHealth, d: &mut Diagnosis) {
+    let n = r.unavailable;
+    let what = match (r.last_status, r.last_cause) {
+        (Some(s), _) if s >= 500 => {
+            format!("GitLab answers {s} (maintenance, overload or an outage)")
+        }
+        (Some(429), _) => "GitLab rate-limits this runner (429)".into(),
+        (_, Some(Cause::Dns)) => "the runner cannot resolve GitLab's host name (DNS)".into(),
+        (_, Some(Cause::Connect)) => {
+            "the runner cannot connect to GitLab (connection refused or reset)".into()
+        }
+        (_, Some(Cause::Tls)) => "the runner rejects GitLab's TLS certificate".into(),
+        (_, Some(Cause::Timeout)) => "requests from the runner to GitLab time out".into(),
+        _ if r.count(Class::JobRequestClientError) > 0 => {
+            "the runner cannot build an HTTP client for its GitLab URL (bad URL or scheme)".into()
+        }
+        _ => "the runner cannot reach GitLab".into(),
+    };
+    d.summary = format!(
+        "{what} ({} since {})",
+        plural(n, "failure", "failures"),
+        when(&r.since)
+    );
+    d.evidence.push(format!(
+        "{} since the last success",
+        plural(n, "failed request", "failed requests")
+    ));
+    let causes: Vec<String> = Cause::ALL
+        .iter()
+        .filter(|c| r.causes[c.index()] > 0)
+        .map(|c| format!("{} {}", c.as_str(), r.causes[c.index()]))
+        .collect();
+    if causes.len() > 1 || (causes.len() == 1 && r.last_cause != Some(Cause::Http)) {
+        d.evidence
+            .push(format!("failures by cause: {}", causes.join(", ")));
+    }
+    let network = matches!(
+        r.last_cause,
+        Some(Cause::Dns | Cause::Connect | Cause::Tls | Cause::Timeout)
+    );
+    if network {
+        d.meaning = "A network problem between this pod and GitLab, not a token problem.".into();
+        d.fix = vec![
+            "Check DNS, NetworkPolicies, egress proxies and firewalls from the runner's namespace (`kubectl run` a debug pod and curl GitLab's URL).".into(),
+            "For TLS errors, check the CA bundle given to the runner (`certsSecretName`) and the certificate's names.".into(),
+        ];
+    } else {
+        d.meaning = "GitLab is down, in maintenance or overloaded; the runner keeps retrying and is not locked out for this.".into();
+        d.fix = vec!["Nothing on the runner side: check GitLab's health; the runner recovers when GitLab does.".into()];
+    }
+    d.will_not_help = vec![
+        "Deleting or re-registering the runner: its token is not the problem.".into(),
+        "Restarting the runner pods.".into(),
+    ];
+}

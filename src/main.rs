@@ -1,0 +1,21 @@
+//! The `runner-medic` binary: parse the command line, run, map the outcome
+//! to an exit status (0 fine, 1 unhealthy runners found when asked to
+//! fail on them, 2 an error).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use runner_medic::app;
+use runner_medic::cli::Cli;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match app::run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("runner-medic: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! Raw line bytes to a [`Parsed`] line: prefixes removed, format detected,
+//! level, message and fields split out. Pure and allocation-free in steady
+//! state: a [`Parser`] owns the scratch buffers a [`Parsed`] borrows.
+//!
+//! Order of work (each step optional): the `kubectl logs --prefix` tag, the
+//! Kubernetes timestamp (`timestamps=true`), the tag again (some tools put
+//! it after the stamp), the CRI file tag, lossy UTF-8 decoding, ANSI
+//! removal, then per-line format detection, because one pod log mixes
+//! formats (registration lines are always in the runner format).
+//!
+//! It never classifies; see `classify`. It never panics, whatever the bytes
+//! (a property test feeds it arbitrary input).
+
+mod ansi;
+mod formats;
+pub mod prefix;
+
+use std::borrow::Cow;
+
+use jiff::Timestamp;
+
+use crate::event::{Format, Level};
+
+/// Text range inside one of the parser's two buffers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Span {
+    start: u32,
+    end: u32,
+    /// In the `extra` buffer (unescaped values) rather than `text`.
+    extra: bool,
+}
+
+impl Span {
+    fn text(start: usize, end: usize) -> Span {
+        Span {
+            start: start as u32,
+            end: end as u32,
+            extra: false,
+        }
+    }
+}
+
+/// Reusable parsing state; one per stream or task.
+#[derive(Debug, Default)]
+pub struct Parser {
+    /// The decoded, ANSI-free line content after the prefixes.
+    text: String,
+    /// Unescaped JSON and logfmt strings.
+    extra: String,
+    fields: Vec<(Span, Span)>,
+    marks: ansi::Marks,
+}
+
+/// One parsed line, borrowing the parser and the raw bytes.
+#[derive(Debug, Clone)]
+pub struct Parsed<'a> {
+    /// The Kubernetes timestamp prefix, when present.
+    pub timestamp: Option<Timestamp>,
+    /// The runner's own `time` field (text and JSON formats).
+    pub logged_at: Option<Timestamp>,
+    /// Pod from a `kubectl logs --prefix` tag.
+    pub pod: Option<&'a str>,
+    /// Container from a `kubectl logs --prefix` tag.
+    pub container: Option<&'a str>,
+    /// A CRI partial record (`P`): the line continues in the next record.
+    pub partial: bool,
+    /// The line was longer than the cap and was cut.
+    pub truncated: bool,
+    /// The line was not valid UTF-8 (bad bytes became U+FFFD).
+    pub invalid_utf8: bool,
+    /// Detected format.
+    pub format: Format,
+    /// Level as stated by the line.
+    pub level: Level,
+    /// The message: without level prefix, padding and fields.
+    pub message: &'a str,
+    text: &'a str,
+    extra: &'a str,
+    fields: &'a [(Span, Span)],
+}
+
+impl<'a> Parsed<'a> {
+    fn resolve(&self, s: Span) -> &'a str {
+        let src = if s.extra { self.extra } else { self.text };
+        src.get(s.start as usize..s.end as usize).unwrap_or("")
+    }
+
+    /// The value of field `key` (first occurrence).
+    pub fn field(&self, key: &str) -> Option<&'a str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| self.resolve(*k) == key)
+            .map(|(_, v)| self.resolve(*v))
+    }
+
+    /// All fields in line order.
+    pub fn fields(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
+        self.fields
+            .iter()
+            .map(|(k, v)| (self.resolve(*k), self.resolve(*v)))
+    }
+
+    /// The whole line content after prefixes, without ANSI sequences.
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
+    /// The best known time of the line: the Kubernetes stamp, else the
+    /// runner's own `time` field.
+    pub fn time(&self) -> Option<Timestamp> {
+        self.timestamp.or(self.logged_at)
+    }
+}
+
+impl Parser {
+    /// A parser with empty buffers.
+    pub fn new() -> Parser {
+        Parser::default()
+    }
+
+    /// Parses one line (without its newline). `truncated` is passed through
+    /// from the splitter.
+    pub fn parse<'a>(&'a mut self, raw: &'a [u8], truncated: bool) -> Parsed<'a> {
+        let mut rest = raw;
+        let mut consumed = 0;
+        let mut tag = None;
+        let mut timestamp = None;
+        let mut partial = false;
+        if let Some((t, n)) = prefix::kubectl_tag(rest) {
+            tag = Some(t);
+            rest = &rest[n..];
+            consumed = n;
+        }
+        if let Some((ts, n)) = prefix::timestamp(rest) {
+            timestamp = Some(ts);
+            rest = &rest[n..];
+            consumed += n;
+            if tag.is_none()
+                && let Some((t, n)) = prefix::kubectl_tag(rest)
+            {
+                tag = Some(shift(t, consumed));
+                rest = &rest[n..];
+            }
+            if let Some((p, n)) = prefix::cri_tag(rest) {
+                partial = p;
+                rest = &rest[n..];
+            }
+        }
+        let (pod, container) = match tag {
+            Some(t) => (
+                std::str::from_utf8(&raw[t.pod.0..t.pod.1]).ok(),
+                std::str::from_utf8(&raw[t.container.0..t.container.1]).ok(),
+            ),
+            None => (None, None),
+        };
+
+        self.text.clear();
+        self.extra.clear();
+        self.fields.clear();
+        let decoded: Cow<'_, str> = String::from_utf8_lossy(rest);
+        let invalid_utf8 = matches!(decoded, Cow::Owned(_));
+        ansi::strip(&decoded, &mut self.text, &mut self.marks);
+        // Trailing CR (CRLF input that reached us unsplit) and the trailing
+        // newline of messages that end in `\n` carry no meaning.
+        let trimmed_len = self.text.trim_end_matches(['\r', '\n']).len();
+        self.text.truncate(trimmed_len);
+
+        let out = formats::detect(&self.text, &mut self.extra, &mut self.fields, &self.marks);
+        let text: &'a str = &self.text;
+        Parsed {
+            timestamp,
+            logged_at: out.logged_at,
+            pod,
+            container,
+            partial,
+            truncated,
+            invalid_utf8,
+            format: out.format,
+            level: out.level,
+            message: resolve(text, &self.extra, out.message),
+            text,
+            extra: &self.extra,
+            fields: &self.fields,
+        }
+    }
+}
+
+fn shift(t: prefix::TagSpan, by: usize) -> prefix::TagSpan {
+    prefix::TagSpan {
+        pod: (t.pod.0 + by, t.pod.1 + by),
+        container: (t.container.0 + by, t.container.1 + by),
+    }
+}
+
+fn resolve<'a>(text: &'a str, extra: &'a str, s: Span) -> &'a str {
+    let src = if s.extra { extra } else { text };
+    src.get(s.start as usize..s.end as usize).unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,153 @@
+//! Removes ANSI escape sequences while remembering the two landmarks the
+//! runner's colours give away: where the message ends (the first reset) and
+//! where each field key ends (a reset right before `=`).
+//!
+//! gitlab-runner's `runner` format writes `\x1b[0;m` after the padded message
+//! and between every key and its `=`, even in pods. Also understands the
+//! rsyslog rendering of ESC as `#033`.
+
+/// Landmarks found while stripping.
+#[derive(Debug, Default, Clone)]
+pub struct Marks {
+    /// Any escape sequence was removed.
+    pub had_escape: bool,
+    /// Output position of the first removed reset sequence.
+    pub first_reset: Option<usize>,
+    /// Output positions of `=` signs that directly follow a removed reset:
+    /// the key/value separators of runner-format fields.
+    pub key_eq: Vec<usize>,
+    /// The line started with the DEBUG colour (`\x1b[37;1m`).
+    pub debug_colour: bool,
+}
+
+/// Appends `input` to `out` without escape sequences and fills `marks`.
+pub fn strip(input: &str, out: &mut String, marks: &mut Marks) {
+    marks.had_escape = false;
+    marks.first_reset = None;
+    marks.key_eq.clear();
+    marks.debug_colour = false;
+    let base = out.len();
+    let b = input.as_bytes();
+    if memchr::memchr(0x1b, b).is_none() && memchr::memmem::find(b, b"#033[").is_none() {
+        out.push_str(input);
+        return;
+    }
+    marks.debug_colour = b.starts_with(b"\x1b[37;1m");
+    let mut i = 0;
+    let mut copied = 0;
+    let mut last_was_reset = false;
+    while i < b.len() {
+        let seq_start = if b[i] == 0x1b {
+            Some(i + 1)
+        } else if b[i] == b'#' && b[i..].starts_with(b"#033[") {
+            Some(i + 4)
+        } else {
+            None
+        };
+        let Some(after_esc) = seq_start else {
+            if last_was_reset && b[i] == b'=' {
+                marks.key_eq.push(out.len() + (i - copied));
+            }
+            last_was_reset = false;
+            i += 1;
+            continue;
+        };
+        out.push_str(&input[copied..i]);
+        marks.had_escape = true;
+        let (end, is_reset) = sequence_end(b, after_esc);
+        if is_reset && marks.first_reset.is_none() {
+            marks.first_reset = Some(out.len() - base);
+        }
+        last_was_reset = is_reset;
+        i = end;
+        copied = end;
+    }
+    out.push_str(&input[copied..]);
+    // Positions were recorded relative to `out`; make them relative to `base`.
+    for p in &mut marks.key_eq {
+        *p -= base;
+    }
+}
+
+/// Returns the index after a sequence whose ESC (or `#033`) ended at `i`,
+/// and whether it was an SGR reset (`[0;m`, `[0m`, `[m`).
+fn sequence_end(b: &[u8], i: usize) -> (usize, bool) {
+    if b.get(i) != Some(&b'[') {
+        // A lone ESC (or a two-byte escape): drop the ESC and one byte if it
+        // is a final byte.
+        return match b.get(i) {
+            Some(c) if (0x40..=0x7e).contains(c) => (i + 1, false),
+            _ => (i, false),
+        };
+    }
+    let params_start = i + 1;
+    let mut j = params_start;
+    while j < b.len() && (0x30..=0x3f).contains(&b[j]) {
+        j += 1;
+    }
+    let params_end = j;
+    while j < b.len() && (0x20..=0x2f).contains(&b[j]) {
+        j += 1;
+    }
+    match b.get(j) {
+        Some(c) if (0x40..=0x7e).contains(c) => {
+            let params = &b[params_start..params_end];
+            let reset = *c == b'm' && matches!(params, b"" | b"0" | b"0;");
+            (j + 1, reset)
+        }
+        // Unterminated: drop what we saw.
+        _ => (j, false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(s: &str) -> (String, Marks) {
+        let mut out = String::new();
+        let mut m = Marks::default();
+        strip(s, &mut out, &mut m);
+        (out, m)
+    }
+
+    #[test]
+    fn runner_colours_are_removed_and_landmarks_kept() {
+        let line = "\x1b[31;1mERROR: Checking for jobs... forbidden   \x1b[0;m  \x1b[31;1mrunner\x1b[0;m=xJ8kP2mQa \x1b[31;1mstatus\x1b[0;m=403 Forbidden";
+        let (out, m) = run(line);
+        assert_eq!(
+            out,
+            "ERROR: Checking for jobs... forbidden     runner=xJ8kP2mQa status=403 Forbidden"
+        );
+        assert!(m.had_escape);
+        assert_eq!(m.first_reset, Some(40));
+        let eqs: Vec<char> = m
+            .key_eq
+            .iter()
+            .map(|&p| out.as_bytes()[p] as char)
+            .collect();
+        assert_eq!(eqs, vec!['=', '=']);
+        assert_eq!(&out[m.key_eq[0] - 6..m.key_eq[0]], "runner");
+    }
+
+    #[test]
+    fn debug_colour_is_noticed() {
+        let (_, m) = run("\x1b[37;1mChecking for jobs...no content  \x1b[0;m ");
+        assert!(m.debug_colour);
+    }
+
+    #[test]
+    fn rsyslog_escapes_and_odd_sequences_are_removed() {
+        assert_eq!(run("#033[0;33mWARNING: x#033[0;m").0, "WARNING: x");
+        assert_eq!(run("a\x1b[2Kb\x1b[?25lc").0, "abc");
+        assert_eq!(run("tail\x1b[").0, "tail");
+        assert_eq!(run("lone\x1b").0, "lone");
+    }
+
+    #[test]
+    fn plain_text_is_copied() {
+        let (out, m) = run("Registration attempt 3 of 30");
+        assert_eq!(out, "Registration attempt 3 of 30");
+        assert!(!m.had_escape);
+    }
+}

@@ -1,0 +1,81 @@
+//! Removes GitLab tokens from text before it is shown anywhere.
+//!
+//! Runner logs protect tokens only by shortening them, with exceptions (old
+//! unhealthy lines print URL + full token; `gitlab-runner list` prints
+//! `Token=`; command lines show `--token`). Everything runner-medic derives
+//! from a log line and prints (diagnoses, reports, error messages) goes
+//! through [`redact`] first. Runner ids are already cut to 9 characters by
+//! [`crate::event::RunnerId`].
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// What replaces a token body.
+pub const MASK: &str = "[REDACTED]";
+
+static TOKENS: LazyLock<Regex> = LazyLock::new(|| {
+    // A literal pattern: it cannot fail to compile.
+    Regex::new(concat!(
+        r"(glrt-|glrtr-|glcbt-|glpat-|gldt-|glptt-|glft-|glimt-|glagent-|glsoat-|glffct-|gltok-|gloas-)[0-9A-Za-z_.=-]+",
+        r"|(GR1348941)[0-9A-Za-z_-]{10,}",
+        r"|(?i)(--(?:registration-)?token[= ]|\btoken=|\bprivate-token: |\bauthorization: bearer )[0-9A-Za-z_.=-]{8,}",
+    ))
+    .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+/// Replaces every token-shaped substring with its prefix and [`MASK`].
+pub fn redact(text: &str) -> Cow<'_, str> {
+    if !might_hold_token(text) {
+        return Cow::Borrowed(text);
+    }
+    TOKENS.replace_all(text, |c: &regex::Captures<'_>| {
+        let prefix = c
+            .get(1)
+            .or_else(|| c.get(2))
+            .or_else(|| c.get(3))
+            .map_or("", |m| m.as_str());
+        format!("{prefix}{MASK}")
+    })
+}
+
+fn might_hold_token(text: &str) -> bool {
+    let b = text.as_bytes();
+    memchr::memmem::find(b, b"gl").is_some()
+        || memchr::memmem::find(b, b"GR1348941").is_some()
+        || memchr::memmem::find_iter(b, b"oken").next().is_some()
+        || memchr::memmem::find(b, b"OKEN").is_some()
+        || memchr::memmem::find(b, b"earer").is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_masked_but_prefixes_kept() {
+        let s = "Runner https://gitlab.example.comglrt-t1_AbCdEfGhIjKlMnOpQrSt is not healthy";
+        assert_eq!(
+            redact(s),
+            "Runner https://gitlab.example.comglrt-[REDACTED] is not healthy"
+        );
+        assert_eq!(
+            redact("pat glpat-ABCDEFGHIJKLMNOPQRST x"),
+            "pat glpat-[REDACTED] x"
+        );
+        assert_eq!(redact("GR1348941AbCdEfGhIjKlMn"), "GR1348941[REDACTED]");
+        assert_eq!(
+            redact("gitlab-runner register --token AbCdEfGhIjKlMnOp"),
+            "gitlab-runner register --token [REDACTED]"
+        );
+        assert_eq!(redact("Token=AbCdEfGhIjKlMnOpQrSt"), "Token=[REDACTED]");
+    }
+
+    #[test]
+    fn ordinary_text_is_untouched_and_not_copied() {
+        let s = "Checking for jobs... forbidden runner=HYErDk_6w";
+        assert!(matches!(redact(s), Cow::Borrowed(_)));
+        assert_eq!(redact("gitlab.example.com"), "gitlab.example.com");
+    }
+}
