@@ -58,6 +58,9 @@ pub struct Analyzer {
     tracker: Tracker,
     namespace: Arc<str>,
     origins: HashMap<(Box<str>, Box<str>), Origin>,
+    /// The origin of the previous tagged line: consecutive lines usually
+    /// come from the same pod.
+    last_origin: Option<Origin>,
     class_counts: [u64; Class::COUNT],
     format_counts: [u64; 4],
     stats: InputStats,
@@ -72,6 +75,7 @@ impl Analyzer {
             tracker: Tracker::new(config.health.clone()),
             namespace: namespace.into(),
             origins: HashMap::new(),
+            last_origin: None,
             class_counts: [0; Class::COUNT],
             format_counts: [0; 4],
             stats: InputStats::default(),
@@ -131,19 +135,22 @@ impl Analyzer {
         let origin = match (p.pod, p.container) {
             (Some(pod), container) => {
                 let container = container.unwrap_or("");
-                let key = (Box::<str>::from(pod), Box::<str>::from(container));
-                match self.origins.get(&key) {
-                    Some(o) => o.clone(),
-                    None => {
-                        let o = Origin::for_pod(&self.namespace, pod, container);
-                        self.origins.insert(key, o.clone());
-                        o
+                match &self.last_origin {
+                    Some(o) if &*o.pod == pod && &*o.container == container => o,
+                    _ => {
+                        let key = (Box::<str>::from(pod), Box::<str>::from(container));
+                        let o = self
+                            .origins
+                            .entry(key)
+                            .or_insert_with(|| Origin::for_pod(&self.namespace, pod, container))
+                            .clone();
+                        self.last_origin.insert(o)
                     }
                 }
             }
-            _ => default.clone(),
+            _ => default,
         };
-        self.tracker.record(&origin, &event, at);
+        self.tracker.record(origin, &event, at);
     }
 
     /// The health tracker (for tests and the daemon's warm-up).

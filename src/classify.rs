@@ -12,10 +12,11 @@
 
 pub mod rules;
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
 use crate::event::{Cause, Class, Detail, Event, Level, RunnerId};
@@ -135,10 +136,51 @@ pub struct Rule {
 }
 
 /// Classifies parsed lines. Build once, share freely (`Sync`).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Classifier {
     rules: Vec<Rule>,
     set: RegexSet,
+    memo: Mutex<Memo>,
+}
+
+impl Clone for Classifier {
+    fn clone(&self) -> Classifier {
+        Classifier {
+            rules: self.rules.clone(),
+            set: self.set.clone(),
+            memo: Mutex::new(Memo::default()),
+        }
+    }
+}
+
+/// Which rules' patterns match a message, remembered per distinct message.
+///
+/// Runner messages repeat (`Checking for jobs... received`, `Appending
+/// trace to coordinator...ok`): the pattern set runs once per distinct
+/// text instead of once per line. Conditions (status, field, level) are
+/// still checked per line. Bounded: long messages are not remembered and
+/// the memo is emptied when full.
+#[derive(Debug, Default)]
+struct Memo {
+    matches: FxHashMap<Box<str>, Candidates>,
+}
+
+/// Up to four matching rule indices (more is never cached).
+#[derive(Debug, Clone, Copy, Default)]
+struct Candidates {
+    len: u8,
+    idx: [u16; 4],
+}
+
+impl Candidates {
+    fn as_slice(&self) -> &[u16] {
+        &self.idx[..usize::from(self.len)]
+    }
+}
+
+impl Memo {
+    const MAX_ENTRIES: usize = 4096;
+    const MAX_MESSAGE: usize = 160;
 }
 
 impl Classifier {
@@ -172,7 +214,11 @@ impl Classifier {
                 what: "the combined rule set",
                 error: e.to_string(),
             })?;
-        Ok(Classifier { rules, set })
+        Ok(Classifier {
+            rules,
+            set,
+            memo: Mutex::new(Memo::default()),
+        })
     }
 
     /// The rules in precedence order.
@@ -191,13 +237,23 @@ impl Classifier {
     /// Classifies one parsed line.
     pub fn classify(&self, p: &Parsed<'_>) -> Event {
         let message = p.message;
+        if message.is_empty() {
+            return fallback(p);
+        }
+        let candidates = self.candidates(message);
         let mut chosen = None;
-        if !message.is_empty() {
-            for idx in self.set.matches(message).iter() {
-                let rule = &self.rules[idx];
-                if let Some(hit) = rule.try_match(p) {
-                    chosen = Some((idx, rule, hit));
-                    break;
+        let check = |idx: usize| {
+            let rule = &self.rules[idx];
+            rule.try_match(p).map(|hit| (idx, rule, hit))
+        };
+        match candidates {
+            Some(c) => chosen = c.as_slice().iter().find_map(|&i| check(usize::from(i))),
+            None => {
+                for idx in self.set.matches(message).iter() {
+                    if let Some(found) = check(idx) {
+                        chosen = Some(found);
+                        break;
+                    }
                 }
             }
         }
@@ -205,6 +261,32 @@ impl Classifier {
             Some((idx, rule, hit)) => rule.event(p, idx as u16, hit),
             None => fallback(p),
         }
+    }
+
+    /// The rules whose patterns match `message`, from the memo or computed
+    /// and remembered; `None` when it cannot be remembered (too long, too
+    /// many matches, memo busy).
+    fn candidates(&self, message: &str) -> Option<Candidates> {
+        if message.len() > Memo::MAX_MESSAGE {
+            return None;
+        }
+        let mut memo = self.memo.try_lock().ok()?;
+        if let Some(c) = memo.matches.get(message) {
+            return Some(*c);
+        }
+        let mut c = Candidates::default();
+        for idx in self.set.matches(message).iter() {
+            if usize::from(c.len) == c.idx.len() {
+                return None;
+            }
+            c.idx[usize::from(c.len)] = idx as u16;
+            c.len += 1;
+        }
+        if memo.matches.len() >= Memo::MAX_ENTRIES {
+            memo.matches.clear();
+        }
+        memo.matches.insert(message.into(), c);
+        Some(c)
     }
 }
 
@@ -314,8 +396,24 @@ fn fallback(p: &Parsed<'_>) -> Event {
     }
 }
 
+/// Classes that report a failed request to GitLab, whose cause is worth
+/// reading.
 fn is_failure(c: Class) -> bool {
-    !c.is_success() && !matches!(c, Class::Other | Class::ConfigLoaded | Class::UnregisterOk)
+    matches!(
+        c,
+        Class::JobRequestForbidden
+            | Class::JobRequestUnavailable
+            | Class::JobRequestClientError
+            | Class::JobRequestFailed
+            | Class::JobUpdateForbidden
+            | Class::ArtifactForbidden
+            | Class::RegisterForbidden
+            | Class::RegisterFailed
+            | Class::VerifyRemoved
+            | Class::VerifyFailed
+            | Class::UnregisterFailed
+            | Class::TokenResetFailed
+    )
 }
 
 fn compile_builtin(b: &Builtin) -> Result<Rule, RuleError> {
@@ -446,27 +544,43 @@ fn status_of_fields(p: &Parsed<'_>) -> (Option<u16>, bool) {
 /// `POST https://host/api/v4/jobs/request: 403 Forbidden (message)`.
 /// Transport errors (`couldn't execute POST against ...`) have none.
 pub fn status_from_text(s: &str) -> Option<(u16, bool)> {
-    static API_FORM: LazyLock<Regex> = LazyLock::new(|| {
-        // The pattern is a literal; it cannot fail.
-        Regex::new(
-            r#"(?:^|[\s:])(?:GET|POST|PUT|PATCH|DELETE|HEAD) [^\s"]+: ([1-5][0-9]{2}) [A-Z]"#,
-        )
-        .unwrap_or_else(|e| unreachable!("{e}"))
-    });
     let s = s.trim();
     let b = s.as_bytes();
-    let three = |b: &[u8]| {
-        b.len() >= 3 && b[..3].iter().all(u8::is_ascii_digit) && (b'1'..=b'5').contains(&b[0])
-    };
-    if three(b) && (b.len() == 3 || b[3] == b' ') {
+    if is_status_at(b, 0) && (b.len() == 3 || b[3] == b' ') {
         let code = s[..3].parse().ok()?;
         return Some((code, b.len() > 3));
     }
-    if !s.contains(": ") {
-        return None;
+    // `<METHOD> <url>: <code> <Reason>`, possibly after a prefix such as
+    // `execute JSON request: `.
+    let mut from = 0;
+    while let Some(p) = memchr::memchr(b':', &b[from..]).map(|p| from + p) {
+        from = p + 1;
+        if b.get(p + 1) != Some(&b' ') || !is_status_at(b, p + 2) {
+            continue;
+        }
+        if !(b.get(p + 5) == Some(&b' ') && b.get(p + 6).is_some_and(u8::is_ascii_uppercase)) {
+            continue;
+        }
+        let head = &s[..p];
+        let Some(sp) = head.rfind(' ') else { continue };
+        let url = &head[sp + 1..];
+        let method = head[..sp].rsplit([' ', ':']).next().unwrap_or("");
+        if !url.is_empty()
+            && !url.contains('"')
+            && matches!(method, "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD")
+        {
+            return Some((s[p + 2..p + 5].parse().ok()?, false));
+        }
     }
-    let caps = API_FORM.captures(s)?;
-    Some((caps.get(1)?.as_str().parse().ok()?, false))
+    None
+}
+
+/// Three digits of an HTTP status (1xx-5xx) at `i`.
+fn is_status_at(b: &[u8], i: usize) -> bool {
+    b.len() >= i + 3
+        && (b'1'..=b'5').contains(&b[i])
+        && b[i + 1].is_ascii_digit()
+        && b[i + 2].is_ascii_digit()
 }
 
 fn job_of(p: &Parsed<'_>) -> Option<u64> {
@@ -484,26 +598,37 @@ fn cause_of(status: Option<u16>, p: &Parsed<'_>) -> Option<Cause> {
 
 /// Classifies a Go network error text.
 pub fn transport_cause(text: &str) -> Option<Cause> {
-    let has = |needle: &str| memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some();
-    if has("no such host") || has("lookup ") || has("server misbehaving") || has("name resolution")
-    {
-        Some(Cause::Dns)
-    } else if has("x509:") || has("tls: ") || has("certificate") {
-        Some(Cause::Tls)
-    } else if has("timeout") || has("deadline exceeded") || has("Timeout") {
-        Some(Cause::Timeout)
-    } else if has("connection refused")
-        || has("connection reset")
-        || has("no route to host")
-        || has("network is unreachable")
-        || has("broken pipe")
-        || text.ends_with("EOF")
-        || has(": EOF")
-    {
-        Some(Cause::Connect)
-    } else {
-        None
-    }
+    // Checked in order: a DNS lookup that times out is a DNS problem.
+    type Markers = Vec<(memchr::memmem::Finder<'static>, Cause)>;
+    static MARKERS: LazyLock<Markers> = LazyLock::new(|| {
+        [
+            ("no such host", Cause::Dns),
+            ("lookup ", Cause::Dns),
+            ("server misbehaving", Cause::Dns),
+            ("name resolution", Cause::Dns),
+            ("x509:", Cause::Tls),
+            ("tls: ", Cause::Tls),
+            ("certificate", Cause::Tls),
+            ("timeout", Cause::Timeout),
+            ("Timeout", Cause::Timeout),
+            ("deadline exceeded", Cause::Timeout),
+            ("connection refused", Cause::Connect),
+            ("connection reset", Cause::Connect),
+            ("no route to host", Cause::Connect),
+            ("network is unreachable", Cause::Connect),
+            ("broken pipe", Cause::Connect),
+            (": EOF", Cause::Connect),
+        ]
+        .into_iter()
+        .map(|(needle, cause)| (memchr::memmem::Finder::new(needle.as_bytes()), cause))
+        .collect()
+    });
+    let b = text.as_bytes();
+    MARKERS
+        .iter()
+        .find(|(f, _)| f.find(b).is_some())
+        .map(|(_, c)| *c)
+        .or_else(|| text.ends_with("EOF").then_some(Cause::Connect))
 }
 
 /// The runner id inside an unhealthy line's `<url><short token>`.

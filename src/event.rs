@@ -385,24 +385,28 @@ impl RunnerId {
     /// characters outside `[A-Za-z0-9_-]`), so runner *names* that some
     /// versions print in `runner=` are not mistaken for ids.
     pub fn normalize(raw: &str) -> Option<RunnerId> {
-        let raw = raw.trim();
+        let raw = raw.trim_ascii();
         let had_token_prefix = Self::has_token_prefix(raw);
-        let stripped = Self::strip_prefixes(raw);
         // A printed short id is at most 17 characters (`GR` + 15); a value
         // that is longer without a token prefix is a name, not an id.
         if !had_token_prefix && raw.len() > 17 {
             return None;
         }
+        let stripped = if had_token_prefix || raw.starts_with('t') {
+            Self::strip_prefixes(raw).as_bytes()
+        } else {
+            raw.as_bytes()
+        };
         if stripped.len() < Self::MIN_LEN
             || !stripped
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
         {
             return None;
         }
         let keep = stripped.len().min(Self::MAX_LEN);
         let mut bytes = [0u8; Self::MAX_LEN];
-        bytes[..keep].copy_from_slice(&stripped.as_bytes()[..keep]);
+        bytes[..keep].copy_from_slice(&stripped[..keep]);
         Some(RunnerId {
             len: keep as u8,
             bytes,
@@ -410,10 +414,13 @@ impl RunnerId {
     }
 
     fn has_token_prefix(raw: &str) -> bool {
-        ["glrt-", "glrtr-", "glcbt-"]
-            .iter()
-            .any(|p| raw.starts_with(p))
-            || is_gr_prefix(raw)
+        match raw.as_bytes().first() {
+            Some(b'g') => ["glrt-", "glrtr-", "glcbt-"]
+                .iter()
+                .any(|p| raw.starts_with(p)),
+            Some(b'G') => is_gr_prefix(raw),
+            _ => false,
+        }
     }
 
     fn strip_prefixes(raw: &str) -> &str {

@@ -19,11 +19,11 @@
 mod diagnosis;
 mod fleet;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
+use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 
 pub use diagnosis::Diagnosis;
@@ -280,6 +280,8 @@ pub struct Tracker {
     workloads: HashMap<(Arc<str>, Arc<str>), WorkloadFacts>,
     fleet: fleet::FleetWatch,
     seq: u64,
+    /// The runner of the previous event.
+    last: Option<RunnerKey>,
 }
 
 impl Tracker {
@@ -302,24 +304,40 @@ impl Tracker {
         self.seq += 1;
         let stamp = Stamp { at, seq: self.seq };
         self.record_workload(origin, event, stamp);
-        let runner = self.resolve_runner(origin, event)?;
-        if is_registration_token_line(event) && !self.runners.contains_key(&runner) {
-            // Legacy registration lines name the registration token; keep
-            // an entry only while registration fails.
-            if !matches!(
-                event.class,
-                Class::RegisterForbidden | Class::RegisterFailed
-            ) {
-                return None;
+        // Fast path: the same runner of the same workload as the last line
+        // (the common case) needs one lookup and no key construction.
+        let cached = self.last.as_ref().is_some_and(|last| {
+            event.runner == Some(last.runner)
+                && Arc::ptr_eq(&last.workload, &origin.workload)
+                && Arc::ptr_eq(&last.namespace, &origin.namespace)
+                && !is_registration_token_line(event)
+        });
+        let key = match (cached, &self.last) {
+            (true, Some(last)) => last.clone(),
+            _ => {
+                let key = self.resolve_runner(origin, event)?;
+                if is_registration_token_line(event)
+                    && !self.runners.contains_key(&key)
+                    && !matches!(
+                        event.class,
+                        Class::RegisterForbidden | Class::RegisterFailed
+                    )
+                {
+                    // Legacy registration lines name the registration
+                    // token; keep an entry only while registration fails.
+                    return None;
+                }
+                key
             }
-        }
-        let entry = self
-            .runners
-            .entry(runner.clone())
-            .or_insert_with(|| RunnerHealth::new(runner, &origin.pod, stamp));
-        if is_registration_token_line(event) && entry.first_seen == stamp {
-            entry.registration_token = true;
-        }
+        };
+        let entry = match self.runners.get_mut(&key) {
+            Some(e) => e,
+            None => {
+                let mut new = RunnerHealth::new(key.clone(), &origin.pod, stamp);
+                new.registration_token = is_registration_token_line(event);
+                self.runners.entry(key.clone()).or_insert(new)
+            }
+        };
         entry.last_seen = stamp;
         entry.counts[event.class.index()] += 1;
         if entry.pods.last() != Some(&origin.pod) {
@@ -328,6 +346,9 @@ impl Tracker {
         }
         let from = entry.state;
         let to = apply(entry, event, stamp);
+        if !cached {
+            self.last = Some(key);
+        }
         if to == from {
             return None;
         }
@@ -349,6 +370,16 @@ impl Tracker {
     }
 
     fn record_workload(&mut self, origin: &Origin, event: &Event, stamp: Stamp) {
+        let relevant = matches!(
+            event.detail,
+            Detail::Workflow(_) | Detail::RegistrationAttempt { .. }
+        ) || matches!(
+            event.class,
+            Class::RegisterOk | Class::RegisterAborted | Class::RegisterFailed
+        );
+        if !relevant {
+            return;
+        }
         let facts = self
             .workloads
             .entry((origin.namespace.clone(), origin.workload.clone()))
@@ -455,6 +486,9 @@ impl Tracker {
     /// Forgets a runner (its pod is gone and its TTL expired).
     pub fn remove(&mut self, key: &RunnerKey) -> Option<RunnerHealth> {
         self.fleet.forget(key);
+        if self.last.as_ref() == Some(key) {
+            self.last = None;
+        }
         self.runners.remove(key)
     }
 

@@ -40,6 +40,35 @@ impl Span {
     }
 }
 
+/// Field keys looked up on most lines; their positions are found once.
+const KNOWN_KEYS: [&str; 7] = [
+    "runner",
+    "status",
+    "code",
+    "job",
+    "runner_name",
+    "error",
+    "responseStatus",
+];
+
+/// Position of `key` in [`KNOWN_KEYS`] (a `match` compiles to length
+/// checks and short compares).
+fn known_index(key: &str) -> Option<usize> {
+    match key {
+        "runner" => Some(0),
+        "status" => Some(1),
+        "code" => Some(2),
+        "job" => Some(3),
+        "runner_name" => Some(4),
+        "error" => Some(5),
+        "responseStatus" => Some(6),
+        _ => None,
+    }
+}
+
+/// No field with that key.
+const ABSENT: u8 = u8::MAX;
+
 /// Reusable parsing state; one per stream or task.
 #[derive(Debug, Default)]
 pub struct Parser {
@@ -48,7 +77,9 @@ pub struct Parser {
     /// Unescaped JSON and logfmt strings.
     extra: String,
     fields: Vec<(Span, Span)>,
+    known: [u8; KNOWN_KEYS.len()],
     marks: ansi::Marks,
+    dates: prefix::DateCache,
 }
 
 /// One parsed line, borrowing the parser and the raw bytes.
@@ -77,6 +108,7 @@ pub struct Parsed<'a> {
     text: &'a str,
     extra: &'a str,
     fields: &'a [(Span, Span)],
+    known: [u8; KNOWN_KEYS.len()],
 }
 
 impl<'a> Parsed<'a> {
@@ -87,6 +119,10 @@ impl<'a> Parsed<'a> {
 
     /// The value of field `key` (first occurrence).
     pub fn field(&self, key: &str) -> Option<&'a str> {
+        if let Some(k) = known_index(key) {
+            let i = self.known[k];
+            return (i != ABSENT).then(|| self.resolve(self.fields[usize::from(i)].1));
+        }
         self.fields
             .iter()
             .find(|(k, _)| self.resolve(*k) == key)
@@ -131,7 +167,7 @@ impl Parser {
             rest = &rest[n..];
             consumed = n;
         }
-        if let Some((ts, n)) = prefix::timestamp(rest) {
+        if let Some((ts, n)) = prefix::timestamp_cached(rest, &mut self.dates) {
             timestamp = Some(ts);
             rest = &rest[n..];
             consumed += n;
@@ -157,7 +193,12 @@ impl Parser {
         self.text.clear();
         self.extra.clear();
         self.fields.clear();
-        let decoded: Cow<'_, str> = String::from_utf8_lossy(rest);
+        // SIMD validation; the lossy decoder only runs for the rare invalid
+        // line.
+        let decoded: Cow<'_, str> = match simdutf8::basic::from_utf8(rest) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(rest),
+        };
         let invalid_utf8 = matches!(decoded, Cow::Owned(_));
         ansi::strip(&decoded, &mut self.text, &mut self.marks);
         // Trailing CR (CRLF input that reached us unsplit) and the trailing
@@ -166,6 +207,15 @@ impl Parser {
         self.text.truncate(trimmed_len);
 
         let out = formats::detect(&self.text, &mut self.extra, &mut self.fields, &self.marks);
+        self.known = [ABSENT; KNOWN_KEYS.len()];
+        for (i, (k, _)) in self.fields.iter().enumerate().take(usize::from(ABSENT)) {
+            let key = resolve(&self.text, &self.extra, *k);
+            if let Some(slot) = known_index(key)
+                && self.known[slot] == ABSENT
+            {
+                self.known[slot] = i as u8;
+            }
+        }
         let text: &'a str = &self.text;
         Parsed {
             timestamp,
@@ -181,6 +231,7 @@ impl Parser {
             text,
             extra: &self.extra,
             fields: &self.fields,
+            known: self.known,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The binary end to end: exit statuses, the `classify` output contract,
 //! bad input that must be counted or explained, never a panic.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on bad fixtures
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The example logs in `examples/logs/` and the `analyze` reports pinned
 //! for each (`tests/golden/`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on bad fixtures
 
 mod common;
 

@@ -6,6 +6,10 @@
 //! and between every key and its `=`, even in pods. Also understands the
 //! rsyslog rendering of ESC as `#033`.
 
+/// rsyslog writes ESC as `#033`.
+static RSYSLOG_ESC: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"#033["));
+
 /// Landmarks found while stripping.
 #[derive(Debug, Default, Clone)]
 pub struct Marks {
@@ -26,47 +30,71 @@ pub fn strip(input: &str, out: &mut String, marks: &mut Marks) {
     marks.first_reset = None;
     marks.key_eq.clear();
     marks.debug_colour = false;
-    let base = out.len();
     let b = input.as_bytes();
-    if memchr::memchr(0x1b, b).is_none() && memchr::memmem::find(b, b"#033[").is_none() {
-        out.push_str(input);
-        return;
+    if memchr::memchr(b'#', b).is_some() && RSYSLOG_ESC.find(b).is_some() {
+        return strip_rsyslog(input, out, marks);
     }
-    marks.debug_colour = b.starts_with(b"\x1b[37;1m");
-    let mut i = 0;
+    let base = out.len();
     let mut copied = 0;
-    let mut last_was_reset = false;
+    // One SIMD pass over the line finds every ESC; the runner writes one
+    // every few bytes, so a search per sequence would pay its setup each time.
+    for esc in memchr::memchr_iter(0x1b, b) {
+        if esc < copied {
+            continue; // inside a sequence already removed
+        }
+        marks.had_escape = true;
+        out.push_str(&input[copied..esc]);
+        copied = remove_sequence(b, esc + 1, base, out.len(), marks);
+    }
+    if marks.had_escape {
+        marks.debug_colour = b.starts_with(b"\x1b[37;1m");
+    }
+    out.push_str(&input[copied..]);
+}
+
+/// Skips the sequence whose ESC marker ended at `after_esc`, records the
+/// landmarks, returns the index after the sequence.
+fn remove_sequence(
+    b: &[u8],
+    after_esc: usize,
+    base: usize,
+    out_len: usize,
+    marks: &mut Marks,
+) -> usize {
+    let (end, is_reset) = sequence_end(b, after_esc);
+    if is_reset {
+        if marks.first_reset.is_none() {
+            marks.first_reset = Some(out_len - base);
+        }
+        // `key\x1b[0;m=`: the runner's key/value separator.
+        if b.get(end) == Some(&b'=') {
+            marks.key_eq.push(out_len - base);
+        }
+    }
+    end
+}
+
+/// The slow path for lines where rsyslog wrote ESC as `#033`.
+fn strip_rsyslog(input: &str, out: &mut String, marks: &mut Marks) {
+    let b = input.as_bytes();
+    let base = out.len();
+    let mut copied = 0;
+    let mut i = 0;
     while i < b.len() {
-        let seq_start = if b[i] == 0x1b {
-            Some(i + 1)
-        } else if b[i] == b'#' && b[i..].starts_with(b"#033[") {
-            Some(i + 4)
+        let marker = if b[i] == 0x1b {
+            1
+        } else if b[i..].starts_with(b"#033[") {
+            4
         } else {
-            None
-        };
-        let Some(after_esc) = seq_start else {
-            if last_was_reset && b[i] == b'=' {
-                marks.key_eq.push(out.len() + (i - copied));
-            }
-            last_was_reset = false;
             i += 1;
             continue;
         };
-        out.push_str(&input[copied..i]);
         marks.had_escape = true;
-        let (end, is_reset) = sequence_end(b, after_esc);
-        if is_reset && marks.first_reset.is_none() {
-            marks.first_reset = Some(out.len() - base);
-        }
-        last_was_reset = is_reset;
-        i = end;
-        copied = end;
+        out.push_str(&input[copied..i]);
+        copied = remove_sequence(b, i + marker, base, out.len(), marks);
+        i = copied;
     }
     out.push_str(&input[copied..]);
-    // Positions were recorded relative to `out`; make them relative to `base`.
-    for p in &mut marks.key_eq {
-        *p -= base;
-    }
 }
 
 /// Returns the index after a sequence whose ESC (or `#033`) ended at `i`,
@@ -139,6 +167,7 @@ mod tests {
     #[test]
     fn rsyslog_escapes_and_odd_sequences_are_removed() {
         assert_eq!(run("#033[0;33mWARNING: x#033[0;m").0, "WARNING: x");
+        assert_eq!(run("a\x1b[1mb#033[0;mc\x1b[0md#033[2Ke").0, "abcde");
         assert_eq!(run("a\x1b[2Kb\x1b[?25lc").0, "abc");
         assert_eq!(run("tail\x1b[").0, "tail");
         assert_eq!(run("lone\x1b").0, "lone");

@@ -87,19 +87,15 @@ fn runner_or_plain(text: &str, fields: &mut Vec<(Span, Span)>, marks: &Marks) ->
     }
     let padded = b.len() >= 45 && b.last() == Some(&b' ');
     let is_runner = level.is_some() || marks.had_escape || !fields.is_empty() || padded;
-    let msg = text[start..msg_end].trim();
-    let msg_start = start + (text[start..msg_end].len() - text[start..msg_end].trim_start().len());
-    let message = Span::text(msg_start, msg_start + msg.len());
     if !is_runner {
-        let t = text.trim();
-        let s = text.len() - text.trim_start().len();
         return Detected {
             format: Format::Plain,
             level: Level::Unknown,
-            message: Span::text(s, s + t.len()),
+            message: trimmed(b, 0, b.len()),
             logged_at: None,
         };
     }
+    let message = trimmed(b, start, msg_end);
     let level = level.unwrap_or(if marks.debug_colour {
         Level::Debug
     } else {
@@ -111,6 +107,18 @@ fn runner_or_plain(text: &str, fields: &mut Vec<(Span, Span)>, marks: &Marks) ->
         message,
         logged_at: None,
     }
+}
+
+/// The span of `b[start..end]` without surrounding ASCII whitespace (the
+/// runner pads with spaces).
+fn trimmed(b: &[u8], mut start: usize, mut end: usize) -> Span {
+    while start < end && b[start].is_ascii_whitespace() {
+        start += 1;
+    }
+    while end > start && b[end - 1].is_ascii_whitespace() {
+        end -= 1;
+    }
+    Span::text(start, end)
 }
 
 fn is_key_start(c: u8) -> bool {
@@ -153,22 +161,30 @@ fn find_first_field(b: &[u8], from: usize) -> Option<usize> {
 }
 
 fn split_coloured(b: &[u8], from: usize, key_eq: &[usize], fields: &mut Vec<(Span, Span)>) {
-    let eqs: Vec<usize> = key_eq.iter().copied().filter(|&p| p > from).collect();
+    // Positions are ascending: skip those inside the message.
+    let eqs = &key_eq[key_eq.partition_point(|&p| p <= from)..];
+    // A key starts after the last space before its `=`.
     let key_start = |eq: usize| {
-        let mut k = eq;
-        while k > from && b[k - 1] != b' ' {
-            k -= 1;
-        }
-        k
+        b[from..eq]
+            .iter()
+            .rposition(|&c| c == b' ')
+            .map_or(from, |p| from + p + 1)
     };
+    let Some(&first) = eqs.first() else {
+        return;
+    };
+    let mut ks = key_start(first);
     for (n, &eq) in eqs.iter().enumerate() {
-        let ks = key_start(eq);
-        let value_end = match eqs.get(n + 1) {
+        let (value_end, next_ks) = match eqs.get(n + 1) {
             // The value ends before the space that precedes the next key.
-            Some(&next) => key_start(next).saturating_sub(1).max(eq + 1),
-            None => b.len(),
+            Some(&next) => {
+                let nks = key_start(next);
+                (nks.saturating_sub(1).max(eq + 1), nks)
+            }
+            None => (b.len(), b.len()),
         };
         fields.push((Span::text(ks, eq), Span::text(eq + 1, value_end)));
+        ks = next_ks;
     }
 }
 

@@ -18,6 +18,19 @@ pub struct TagSpan {
 /// but any precision and any UTC offset are accepted). Returns the instant
 /// and the number of bytes consumed, including the space.
 pub fn timestamp(b: &[u8]) -> Option<(Timestamp, usize)> {
+    timestamp_cached(b, &mut DateCache::default())
+}
+
+/// Remembers the last date seen: consecutive lines share it, and turning a
+/// date into days is the costly part.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DateCache {
+    date: [u8; 10],
+    days: i64,
+}
+
+/// [`timestamp`] with a cache of the last date.
+pub fn timestamp_cached(b: &[u8], cache: &mut DateCache) -> Option<(Timestamp, usize)> {
     // YYYY-MM-DDTHH:MM:SS is 19 bytes; shortest form adds `Z ` (21).
     if b.len() < 21 || b[4] != b'-' || b[7] != b'-' || (b[10] != b'T' && b[10] != b't') {
         return None;
@@ -25,19 +38,24 @@ pub fn timestamp(b: &[u8]) -> Option<(Timestamp, usize)> {
     if b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let year = digits(&b[0..4])? as i64;
-    let month = digits(&b[5..7])?;
-    let day = digits(&b[8..10])?;
+    let days = if cache.date == b[..10] && cache.days != 0 {
+        cache.days
+    } else {
+        let year = digits(&b[0..4])? as i64;
+        let month = digits(&b[5..7])?;
+        let day = digits(&b[8..10])?;
+        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+            return None;
+        }
+        let days = days_from_civil(year, month, day);
+        cache.date.copy_from_slice(&b[..10]);
+        cache.days = days;
+        days
+    };
     let hour = digits(&b[11..13])?;
     let minute = digits(&b[14..16])?;
     let second = digits(&b[17..19])?;
-    if !(1..=12).contains(&month)
-        || day == 0
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
+    if hour > 23 || minute > 59 || second > 60 {
         return None;
     }
     let mut i = 19;
@@ -83,7 +101,6 @@ pub fn timestamp(b: &[u8]) -> Option<(Timestamp, usize)> {
         return None;
     }
     // A leap second (:60) is folded into the next second, as Go does.
-    let days = days_from_civil(year, month, day);
     let secs = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second) - offset_secs;
     let ts = Timestamp::new(secs, nanos as i32).ok()?;
     Some((ts, i + 1))
