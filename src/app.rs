@@ -14,7 +14,8 @@ use serde::Serialize;
 use crate::analyze::Analyzer;
 use crate::classify::Classifier;
 use crate::cli::{
-    AnalyzeArgs, CheckConfigArgs, ClassifyArgs, Cli, Command, LinesFormat, ReportFormat, RulesArgs,
+    AnalyzeArgs, CheckConfigArgs, ClassifyArgs, Cli, Command, DaemonArgs, DemoArgs, LinesFormat,
+    ReportFormat, RulesArgs, WatchArgs,
 };
 use crate::config::{self, Config, ConfigError};
 use crate::event::{Cause, Class, Format, Level, RunnerId};
@@ -28,6 +29,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Classify(a) => classify(a),
         Command::Rules(a) => rules(a),
         Command::CheckConfig(a) => check_config(a),
+        Command::Watch(a) => watch(a),
+        Command::Demo(a) => demo(a),
     };
     match result {
         // `runner-medic classify big.log | head` is not an error.
@@ -339,6 +342,102 @@ fn rules(a: RulesArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A runtime for the daemon commands: two workers (our machines have two
+/// cores; the work per line is small).
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn overrides(a: &DaemonArgs) -> config::DaemonOverrides {
+    config::DaemonOverrides {
+        namespaces: a
+            .namespaces
+            .iter()
+            .filter(|n| !n.is_empty())
+            .cloned()
+            .collect(),
+        selector: a.selector.clone(),
+        container: a.container.clone(),
+        listen: a.listen.clone(),
+        since: a.since.clone(),
+        max_streams: a.max_streams,
+        silence_timeout: a.silence_timeout.clone(),
+        max_stream_age: a.max_stream_age.clone(),
+        runner_ttl: a.runner_ttl.clone(),
+        max_runners: a.max_runners,
+        log_format: a.log_format,
+        log_level: a.log_level.clone(),
+    }
+}
+
+fn watch(a: WatchArgs) -> anyhow::Result<ExitCode> {
+    let file = match &a.daemon.config {
+        Some(path) => config::read(path)?,
+        None => config::FileConfig::default(),
+    };
+    let mut problems = Vec::new();
+    let settings = config::DaemonSettings::resolve(&overrides(&a.daemon), &file, &mut problems);
+    let base = Config::from_file(&file);
+    if let Err(p) = &base {
+        problems.extend(p.iter().cloned());
+    }
+    if !problems.is_empty() {
+        problems.dedup();
+        let path = a
+            .daemon
+            .config
+            .clone()
+            .unwrap_or_else(|| "(flags and environment)".into());
+        return Err(ConfigError::Invalid { path, problems }.into());
+    }
+    let base = base.map_err(|_| anyhow::anyhow!("invalid configuration"))?;
+    crate::telemetry::init(settings.log_format, &settings.log_level)?;
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let token = crate::shutdown::on_signals().context("cannot install signal handlers")?;
+        let client = kube::Client::try_default().await.context(
+            "no Kubernetes cluster configured: set KUBECONFIG (or ~/.kube/config), or run runner-medic in a pod with a service account",
+        )?;
+        let listener = crate::daemon::bind(settings.listen).await?;
+        let bound = listener.local_addr().context("cannot read the admin address")?;
+        tracing::info!(
+            listen = %bound,
+            namespaces = ?settings.namespaces,
+            selector = %settings.selector,
+            "runner-medic {} watching",
+            env!("CARGO_PKG_VERSION")
+        );
+        let config = crate::daemon::DaemonConfig::new(settings, base.classifier, base.health);
+        let d = crate::daemon::start(client, config, listener, None, token)?;
+        let _ = d.done.await;
+        tracing::info!("stopped");
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn demo(a: DemoArgs) -> anyhow::Result<ExitCode> {
+    let listen = a
+        .listen
+        .parse()
+        .with_context(|| format!("--listen {:?} is not an address; write IP:PORT", a.listen))?;
+    let duration = match &a.duration {
+        Some(d) => Some(config::parse_duration(d).map_err(|e| anyhow::anyhow!("--duration: {e}"))?),
+        None => None,
+    };
+    crate::telemetry::init(a.log_format, &a.log_level)?;
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let token = crate::shutdown::on_signals().context("cannot install signal handlers")?;
+        crate::demo::run(crate::demo::DemoConfig { listen, duration }, token).await
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

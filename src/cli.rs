@@ -41,6 +41,100 @@ pub enum Command {
     Rules(RulesArgs),
     /// Validate a config file and list every problem in it.
     CheckConfig(CheckConfigArgs),
+    /// Run the daemon: follow runner pod logs through the Kubernetes API,
+    /// export metrics and runner health, serve the status page.
+    ///
+    /// The cluster comes from KUBECONFIG (or ~/.kube/config), else from the
+    /// in-cluster service account, as kubectl does.
+    Watch(WatchArgs),
+    /// Run the daemon against a simulated cluster with scripted runner pods
+    /// (a healthy runner, the seed incident's stale-token runner, one that
+    /// sees a GitLab outage) and narrate what it finds.
+    Demo(DemoArgs),
+}
+
+/// `watch` options. Each can also be set in the config file or as a
+/// `RUNNER_MEDIC_*` environment variable; flags win over the environment,
+/// which wins over the file.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Daemon settings.
+    #[command(flatten)]
+    pub daemon: DaemonArgs,
+}
+
+/// Settings shared by `watch` and `demo`.
+#[derive(Debug, Args, Default)]
+pub struct DaemonArgs {
+    /// Config file (YAML).
+    #[arg(long, value_name = "FILE", env = "RUNNER_MEDIC_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Namespace to watch (repeatable; none = all namespaces, which needs a
+    /// ClusterRole).
+    #[arg(
+        long = "namespace",
+        short = 'n',
+        value_name = "NS",
+        env = "RUNNER_MEDIC_NAMESPACE",
+        value_delimiter = ','
+    )]
+    pub namespaces: Vec<String>,
+    /// Label selector of runner pods [default: app=gitlab-runner].
+    #[arg(
+        long,
+        short = 'l',
+        value_name = "SELECTOR",
+        env = "RUNNER_MEDIC_SELECTOR"
+    )]
+    pub selector: Option<String>,
+    /// Follow only this container of each pod [default: every container].
+    #[arg(long, value_name = "NAME", env = "RUNNER_MEDIC_CONTAINER")]
+    pub container: Option<String>,
+    /// Admin server address (/metrics, /livez, /readyz, /) [default: 0.0.0.0:9742].
+    #[arg(long, value_name = "ADDR", env = "RUNNER_MEDIC_LISTEN")]
+    pub listen: Option<String>,
+    /// How much log history to read at start, to rebuild health after a
+    /// restart [default: 1h].
+    #[arg(long, value_name = "DURATION", env = "RUNNER_MEDIC_SINCE")]
+    pub since: Option<String>,
+    /// Most container log streams open at once [default: 500].
+    #[arg(long, value_name = "N", env = "RUNNER_MEDIC_MAX_STREAMS")]
+    pub max_streams: Option<usize>,
+    /// Reopen a log stream that sent nothing for this long [default: 10m].
+    #[arg(long, value_name = "DURATION", env = "RUNNER_MEDIC_SILENCE_TIMEOUT")]
+    pub silence_timeout: Option<String>,
+    /// Reopen log streams this old, proactively [default: 1h].
+    #[arg(long, value_name = "DURATION", env = "RUNNER_MEDIC_MAX_STREAM_AGE")]
+    pub max_stream_age: Option<String>,
+    /// Keep a runner's metrics this long after its pod is gone [default: 1h].
+    #[arg(long, value_name = "DURATION", env = "RUNNER_MEDIC_RUNNER_TTL")]
+    pub runner_ttl: Option<String>,
+    /// Most runners tracked; more are counted and refused [default: 1000].
+    #[arg(long, value_name = "N", env = "RUNNER_MEDIC_MAX_RUNNERS")]
+    pub max_runners: Option<usize>,
+    /// Log format of runner-medic's own logs [default: plain].
+    #[arg(long, value_enum, env = "RUNNER_MEDIC_LOG_FORMAT")]
+    pub log_format: Option<crate::telemetry::LogFormat>,
+    /// Log filter, e.g. `info` or `runner_medic=debug,warn`.
+    #[arg(long, value_name = "FILTER", env = "RUNNER_MEDIC_LOG")]
+    pub log_level: Option<String>,
+}
+
+/// `demo` options.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Admin server address.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9742")]
+    pub listen: String,
+    /// Stop after this long (e.g. 90s); default: run until Ctrl-C.
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Log format of runner-medic's own logs.
+    #[arg(long, value_enum, default_value_t = crate::telemetry::LogFormat::Plain)]
+    pub log_format: crate::telemetry::LogFormat,
+    /// Log filter for runner-medic's own logs (the narration is separate).
+    #[arg(long, value_name = "FILTER", default_value = "error")]
+    pub log_level: String,
 }
 
 /// `analyze` options.

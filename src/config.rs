@@ -25,6 +25,61 @@ pub struct FileConfig {
     /// Health model tunables.
     #[serde(default)]
     pub health: HealthFile,
+    /// What the daemon watches.
+    #[serde(default)]
+    pub watch: WatchFile,
+    /// Admin server address (`0.0.0.0:9742`).
+    #[serde(default)]
+    pub listen: Option<String>,
+    /// Process logs.
+    #[serde(default)]
+    pub log: LogFile,
+}
+
+/// `watch:` section. Every key can also be given as a flag or a
+/// `RUNNER_MEDIC_*` variable, which win over the file.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WatchFile {
+    /// Namespaces to watch; empty or absent means all namespaces.
+    #[serde(default)]
+    pub namespaces: Option<Vec<String>>,
+    /// Label selector of runner pods (`app=gitlab-runner`).
+    #[serde(default)]
+    pub selector: Option<String>,
+    /// Only this container of each pod.
+    #[serde(default)]
+    pub container: Option<String>,
+    /// Lookback read at start to rebuild health (`1h`).
+    #[serde(default)]
+    pub since: Option<String>,
+    /// Most log streams open at once (500).
+    #[serde(default)]
+    pub max_streams: Option<usize>,
+    /// Reopen a stream silent this long (`10m`).
+    #[serde(default)]
+    pub silence_timeout: Option<String>,
+    /// Reopen streams this old, proactively (`1h`).
+    #[serde(default)]
+    pub max_stream_age: Option<String>,
+    /// Keep a runner's series this long after its pod is gone (`1h`).
+    #[serde(default)]
+    pub runner_ttl: Option<String>,
+    /// Most runners tracked (1000).
+    #[serde(default)]
+    pub max_runners: Option<usize>,
+}
+
+/// `log:` section.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LogFile {
+    /// `plain` or `json`.
+    #[serde(default)]
+    pub format: Option<crate::telemetry::LogFormat>,
+    /// An `EnvFilter` directive (`runner_medic=info,warn`).
+    #[serde(default)]
+    pub level: Option<String>,
 }
 
 /// `health:` section.
@@ -137,6 +192,7 @@ impl Config {
             }
         }
         let health = health_config(&file.health, &mut problems);
+        let _ = DaemonSettings::resolve(&DaemonOverrides::default(), file, &mut problems);
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -212,6 +268,220 @@ fn health_config(h: &HealthFile, problems: &mut Vec<Problem>) -> HealthConfig {
         }
     }
     cfg
+}
+
+/// Daemon settings given on the command line or in the environment; they
+/// win over the file.
+#[derive(Debug, Clone, Default)]
+pub struct DaemonOverrides {
+    /// `--namespace` (repeatable).
+    pub namespaces: Vec<String>,
+    /// `--selector`.
+    pub selector: Option<String>,
+    /// `--container`.
+    pub container: Option<String>,
+    /// `--listen`.
+    pub listen: Option<String>,
+    /// `--since`.
+    pub since: Option<String>,
+    /// `--max-streams`.
+    pub max_streams: Option<usize>,
+    /// `--silence-timeout`.
+    pub silence_timeout: Option<String>,
+    /// `--max-stream-age`.
+    pub max_stream_age: Option<String>,
+    /// `--runner-ttl`.
+    pub runner_ttl: Option<String>,
+    /// `--max-runners`.
+    pub max_runners: Option<usize>,
+    /// `--log-format`.
+    pub log_format: Option<crate::telemetry::LogFormat>,
+    /// `--log-level`.
+    pub log_level: Option<String>,
+}
+
+/// The daemon's validated settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DaemonSettings {
+    /// Namespaces (empty: all).
+    pub namespaces: Vec<String>,
+    /// Label selector.
+    pub selector: String,
+    /// Container filter.
+    pub container: Option<String>,
+    /// Admin address.
+    pub listen: std::net::SocketAddr,
+    /// Lookback.
+    pub since: Duration,
+    /// Stream cap.
+    pub max_streams: usize,
+    /// Silence timeout.
+    pub silence_timeout: Duration,
+    /// Maximum stream age.
+    pub max_stream_age: Duration,
+    /// Runner TTL after its pod is gone.
+    pub runner_ttl: Duration,
+    /// Runner cap.
+    pub max_runners: usize,
+    /// Log format.
+    pub log_format: crate::telemetry::LogFormat,
+    /// Log filter.
+    pub log_level: String,
+}
+
+impl DaemonSettings {
+    /// Flags and environment over the file over defaults; every problem is
+    /// added to `problems` with the field's path.
+    pub fn resolve(
+        o: &DaemonOverrides,
+        f: &FileConfig,
+        problems: &mut Vec<Problem>,
+    ) -> DaemonSettings {
+        let w = &f.watch;
+        let mut problem = |path: &str, message: String| {
+            problems.push(Problem {
+                path: path.into(),
+                message,
+            })
+        };
+        let namespaces = if o.namespaces.is_empty() {
+            w.namespaces.clone().unwrap_or_default()
+        } else {
+            o.namespaces.clone()
+        };
+        for (i, ns) in namespaces.iter().enumerate() {
+            if !is_dns_label(ns) {
+                problem(
+                    &format!("watch.namespaces[{i}]"),
+                    format!(
+                        "{ns:?} is not a namespace name (lowercase letters, digits and '-', at most 63)"
+                    ),
+                );
+            }
+        }
+        let selector = o
+            .selector
+            .clone()
+            .or_else(|| w.selector.clone())
+            .unwrap_or_else(|| "app=gitlab-runner".into());
+        if let Err(e) = check_selector(&selector) {
+            problem("watch.selector", e);
+        }
+        let container = o.container.clone().or_else(|| w.container.clone());
+        let listen_text = o
+            .listen
+            .clone()
+            .or_else(|| f.listen.clone())
+            .unwrap_or_else(|| "0.0.0.0:9742".into());
+        let listen = listen_text.parse().unwrap_or_else(|_| {
+            problem(
+                "listen",
+                format!("{listen_text:?} is not an address; write IP:PORT, e.g. 0.0.0.0:9742"),
+            );
+            std::net::SocketAddr::from(([0, 0, 0, 0], 9742))
+        });
+        let mut duration =
+            |path: &str, flag: &Option<String>, file: &Option<String>, default: u64, min: u64| {
+                match flag.as_ref().or(file.as_ref()) {
+                    None => Duration::from_secs(default),
+                    Some(text) => match parse_duration(text) {
+                        Ok(d) if d.as_secs() >= min => d,
+                        Ok(_) => {
+                            problem(path, format!("{text:?} is too short; use at least {min}s"));
+                            Duration::from_secs(default)
+                        }
+                        Err(e) => {
+                            problem(path, e);
+                            Duration::from_secs(default)
+                        }
+                    },
+                }
+            };
+        let since = duration("watch.since", &o.since, &w.since, 3600, 0);
+        let silence_timeout = duration(
+            "watch.silence_timeout",
+            &o.silence_timeout,
+            &w.silence_timeout,
+            600,
+            1,
+        );
+        let max_stream_age = duration(
+            "watch.max_stream_age",
+            &o.max_stream_age,
+            &w.max_stream_age,
+            3600,
+            10,
+        );
+        let runner_ttl = duration("watch.runner_ttl", &o.runner_ttl, &w.runner_ttl, 3600, 0);
+        let max_streams = o.max_streams.or(w.max_streams).unwrap_or(500);
+        if max_streams == 0 {
+            problems.push(Problem {
+                path: "watch.max_streams".into(),
+                message: "0 would follow nothing; use at least 1 (default 500)".into(),
+            });
+        }
+        let max_runners = o.max_runners.or(w.max_runners).unwrap_or(1000);
+        if max_runners == 0 {
+            problems.push(Problem {
+                path: "watch.max_runners".into(),
+                message: "0 would track nothing; use at least 1 (default 1000)".into(),
+            });
+        }
+        let log_level = o
+            .log_level
+            .clone()
+            .or_else(|| f.log.level.clone())
+            .unwrap_or_else(|| crate::telemetry::DEFAULT_FILTER.into());
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log_level) {
+            problems.push(Problem {
+                path: "log.level".into(),
+                message: format!(
+                    "{log_level:?} is not a log filter ({e}); e.g. info or runner_medic=debug,warn"
+                ),
+            });
+        }
+        DaemonSettings {
+            namespaces,
+            selector,
+            container,
+            listen,
+            since,
+            max_streams: max_streams.max(1),
+            silence_timeout,
+            max_stream_age,
+            runner_ttl,
+            max_runners: max_runners.max(1),
+            log_format: o.log_format.or(f.log.format).unwrap_or_default(),
+            log_level,
+        }
+    }
+}
+
+fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// A light check of label selector syntax (the API server has the last word).
+fn check_selector(s: &str) -> Result<(), String> {
+    if s.trim().is_empty() {
+        return Err("an empty selector would follow every pod; use e.g. app=gitlab-runner".into());
+    }
+    let balanced = s.matches('(').count() == s.matches(')').count();
+    let bad_char = s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || " =!,()-_./".contains(*c)));
+    match (balanced, bad_char) {
+        (false, _) => Err(format!("{s:?} has unbalanced parentheses")),
+        (_, Some(c)) => Err(format!(
+            "{s:?} contains {c:?}, which a label selector cannot"
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Parses durations such as `90s`, `5m`, `1h30m`, `2d`.
@@ -303,6 +573,49 @@ mod tests {
             problems[0].message.contains("rule \"bad\""),
             "{}",
             problems[0]
+        );
+    }
+
+    #[test]
+    fn daemon_settings_take_flags_over_the_file_over_defaults() {
+        let f = file("watch:\n  namespaces: [gitlab-runner]\n  selector: app=runner\n  since: 30m\nlisten: 127.0.0.1:9000\n").unwrap();
+        let mut problems = Vec::new();
+        let d = DaemonSettings::resolve(&DaemonOverrides::default(), &f, &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(d.namespaces, vec!["gitlab-runner"]);
+        assert_eq!(
+            (d.selector.as_str(), d.since),
+            ("app=runner", Duration::from_secs(1800))
+        );
+        assert_eq!(d.listen.to_string(), "127.0.0.1:9000");
+        assert_eq!(d.max_streams, 500);
+        let o = DaemonOverrides {
+            namespaces: vec!["ci".into()],
+            selector: Some("app=gitlab-runner".into()),
+            ..Default::default()
+        };
+        let d = DaemonSettings::resolve(&o, &f, &mut problems);
+        assert_eq!(
+            (d.namespaces, d.selector.as_str()),
+            (vec!["ci".to_owned()], "app=gitlab-runner")
+        );
+    }
+
+    #[test]
+    fn bad_daemon_settings_are_named() {
+        let f = file("watch:\n  namespaces: [Bad_NS]\n  selector: 'app=(x'\n  since: soon\n  max_streams: 0\nlisten: nowhere\nlog:\n  level: 'runner_medic=loud'\n").unwrap();
+        let problems = Config::from_file(&f).unwrap_err();
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            vec![
+                "watch.namespaces[0]",
+                "watch.selector",
+                "listen",
+                "watch.since",
+                "watch.max_streams",
+                "log.level"
+            ]
         );
     }
 

@@ -282,15 +282,51 @@ pub struct Tracker {
     seq: u64,
     /// The runner of the previous event.
     last: Option<RunnerKey>,
+    /// At most this many runners are tracked.
+    max_runners: usize,
+    /// Runners refused because of `max_runners`.
+    refused: u64,
+}
+
+/// What [`Tracker::observe`] did with an event.
+#[derive(Debug)]
+pub struct Observed<'a> {
+    /// The runner the event went to.
+    pub runner: Option<&'a RunnerHealth>,
+    /// The runner was seen for the first time.
+    pub created: bool,
+    /// A new runner was not tracked: `max_runners` is reached.
+    pub refused: bool,
+    /// The state change it caused.
+    pub transition: Option<Transition>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    key: Option<RunnerKey>,
+    created: bool,
+    refused: bool,
+    transition: Option<Transition>,
 }
 
 impl Tracker {
     /// An empty tracker.
     pub fn new(config: HealthConfig) -> Tracker {
+        Tracker::with_capacity(config, usize::MAX)
+    }
+
+    /// An empty tracker that tracks at most `max_runners` runners.
+    pub fn with_capacity(config: HealthConfig, max_runners: usize) -> Tracker {
         Tracker {
             config,
+            max_runners,
             ..Tracker::default()
         }
+    }
+
+    /// Runners refused so far because the capacity was reached.
+    pub fn refused(&self) -> u64 {
+        self.refused
     }
 
     /// Records one event of `origin`, seen at `at`. Returns the state change
@@ -301,6 +337,28 @@ impl Tracker {
         event: &Event,
         at: Option<Timestamp>,
     ) -> Option<Transition> {
+        self.record_inner(origin, event, at).transition
+    }
+
+    /// [`Tracker::record`], also telling which runner the event went to and
+    /// whether it was new or refused (capacity reached).
+    pub fn observe(
+        &mut self,
+        origin: &Origin,
+        event: &Event,
+        at: Option<Timestamp>,
+    ) -> Observed<'_> {
+        let inner = self.record_inner(origin, event, at);
+        Observed {
+            runner: inner.key.as_ref().and_then(|k| self.runners.get(k)),
+            created: inner.created,
+            refused: inner.refused,
+            transition: inner.transition,
+        }
+    }
+
+    fn record_inner(&mut self, origin: &Origin, event: &Event, at: Option<Timestamp>) -> Inner {
+        let mut inner = Inner::default();
         self.seq += 1;
         let stamp = Stamp { at, seq: self.seq };
         self.record_workload(origin, event, stamp);
@@ -315,7 +373,9 @@ impl Tracker {
         let key = match (cached, &self.last) {
             (true, Some(last)) => last.clone(),
             _ => {
-                let key = self.resolve_runner(origin, event)?;
+                let Some(key) = self.resolve_runner(origin, event) else {
+                    return inner;
+                };
                 if is_registration_token_line(event)
                     && !self.runners.contains_key(&key)
                     && !matches!(
@@ -325,14 +385,21 @@ impl Tracker {
                 {
                     // Legacy registration lines name the registration
                     // token; keep an entry only while registration fails.
-                    return None;
+                    return inner;
                 }
                 key
             }
         };
+        let full = self.runners.len() >= self.max_runners;
         let entry = match self.runners.get_mut(&key) {
             Some(e) => e,
+            None if full => {
+                inner.refused = true;
+                self.refused += 1;
+                return inner;
+            }
             None => {
+                inner.created = true;
                 let mut new = RunnerHealth::new(key.clone(), &origin.pod, stamp);
                 new.registration_token = is_registration_token_line(event);
                 self.runners.entry(key.clone()).or_insert(new)
@@ -347,10 +414,11 @@ impl Tracker {
         let from = entry.state;
         let to = apply(entry, event, stamp);
         if !cached {
-            self.last = Some(key);
+            self.last = Some(key.clone());
         }
+        inner.key = Some(key);
         if to == from {
-            return None;
+            return inner;
         }
         entry.state = to;
         entry.since = stamp;
@@ -366,7 +434,8 @@ impl Tracker {
             self.fleet
                 .onset(&self.config, &transition.key, stamp, self.runners.values());
         }
-        Some(transition)
+        inner.transition = Some(transition);
+        inner
     }
 
     fn record_workload(&mut self, origin: &Origin, event: &Event, stamp: Stamp) {

@@ -16,14 +16,22 @@
 //!
 //! Decisions are pure, synchronous and time-injected; I/O lives in `app`.
 
+pub mod admin;
 pub mod analyze;
 pub mod app;
 pub mod classify;
 pub mod cli;
 pub mod config;
+pub mod daemon;
+pub mod demo;
 pub mod event;
 pub mod health;
 pub mod line;
+pub mod metrics;
 pub mod parse;
+pub mod pipeline;
 pub mod redact;
+pub mod shutdown;
 pub mod sim;
+pub mod source;
+pub mod telemetry;

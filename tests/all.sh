@@ -8,6 +8,16 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 step() { printf '\n==> %s\n' "$*"; }
 started=$SECONDS
 
+# Test tools from outside Rust: the Python prometheus_client package (its
+# strict OpenMetrics parser checks /metrics). kubectl is used when present.
+step "test tools"
+if ! python3 -c 'import prometheus_client.openmetrics.parser' 2>/dev/null; then
+  echo "installing the Python package prometheus_client (pip)"
+  python3 -m pip install --quiet --disable-pip-version-check prometheus_client \
+    || { echo "cannot install prometheus_client: run 'python3 -m pip install prometheus_client'" >&2; exit 1; }
+fi
+command -v kubectl >/dev/null 2>&1 || echo "note: kubectl not found; the kubectl fidelity tests will be skipped"
+
 step "format (cargo fmt --check)"
 cargo fmt --all --check
 

@@ -21,7 +21,7 @@ fn the_classes_table_lists_every_class_with_its_description() {
 #[test]
 fn the_two_commands_are_the_ones_ci_runs() {
     let readme = readme();
-    assert!(readme.contains("cargo run --release -- analyze examples/logs/seed-incident.log"));
+    assert!(readme.contains("cargo run --release -- demo\n"));
     assert!(readme.contains("bash tests/all.sh"));
     let ci = std::fs::read_to_string(common::root().join(".ci/run")).expect(".ci/run");
     assert!(ci.contains("exec bash tests/all.sh"), "{ci}");
@@ -30,4 +30,76 @@ fn the_two_commands_are_the_ones_ci_runs() {
             .join("examples/logs/seed-incident.log")
             .exists()
     );
+}
+
+/// Every family with at least one sample, encoded.
+fn all_metrics() -> String {
+    use runner_medic::event::RunnerId;
+    use runner_medic::health::{RunnerKey, State};
+    use runner_medic::metrics::{Channel, Metrics, ReconnectReason, StreamState};
+    let (registry, m) = Metrics::new_registry();
+    let key = RunnerKey {
+        namespace: "ns".into(),
+        workload: "w".into(),
+        runner: RunnerId::normalize("HYErDk_6w").unwrap(),
+    };
+    let mut s = m.runner_series(&key, &"pod".into());
+    m.runner_state(&mut s, &"pod".into(), State::Forbidden, Some(1.0));
+    s.event(Class::JobRequestForbidden);
+    s.last_success(1.0);
+    s.consecutive_forbidden(3);
+    m.line_read(10, true, true);
+    m.line_processed(0.001);
+    m.deduplicated(1);
+    m.reconnect(ReconnectReason::error);
+    m.stream_state(None, Some(StreamState::following));
+    m.gaps(1);
+    m.pods(1);
+    m.overflow(Channel::transitions);
+    m.transition(State::Forbidden);
+    m.runner_refused();
+    m.unattributed_event(&"ns".into(), &"w".into(), Class::Other);
+    Metrics::encode(&registry)
+}
+
+/// Metric names in the README's metrics table.
+fn readme_metrics() -> Vec<String> {
+    readme()
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `runner_medic_"))
+        .filter_map(|l| l.split('`').next())
+        .map(|n| format!("runner_medic_{n}"))
+        .collect()
+}
+
+#[test]
+fn every_metric_in_the_readme_is_exported_and_every_exported_metric_is_in_the_readme() {
+    let text = all_metrics();
+    let documented = readme_metrics();
+    assert!(documented.len() >= 15, "{documented:?}");
+    for name in &documented {
+        let sample = text.lines().any(|l| {
+            !l.starts_with('#')
+                && (l.starts_with(&format!("{name}{{"))
+                    || l.starts_with(&format!("{name} "))
+                    || l.starts_with(&format!("{name}_bucket{{")))
+        });
+        assert!(
+            sample,
+            "README documents {name}, /metrics has no such series:\n{text}"
+        );
+    }
+    for l in text.lines().filter(|l| l.starts_with("# TYPE ")) {
+        let mut parts = l.split(' ').skip(2);
+        let (family, kind) = (parts.next().unwrap(), parts.next().unwrap());
+        let exposed = match kind {
+            "counter" => format!("{family}_total"),
+            "info" => format!("{family}_info"),
+            _ => family.to_owned(),
+        };
+        assert!(
+            documented.contains(&exposed),
+            "{exposed} ({kind}) is exported but not in the README's metrics table"
+        );
+    }
 }

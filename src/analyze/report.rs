@@ -73,7 +73,7 @@ pub struct IncidentReport {
 }
 
 impl Report {
-    pub(super) fn build(tracker: &Tracker, input: InputStats) -> Report {
+    pub(crate) fn build(tracker: &Tracker, input: InputStats) -> Report {
         let now = input.last;
         let mut summary = Summary::default();
         let mut runners: Vec<RunnerReport> = tracker

@@ -24,6 +24,24 @@ pub struct ScriptLine {
     pub at: Timestamp,
     /// The bytes, without the newline.
     pub text: String,
+    /// The entry it was rendered from (`None` for plain script output), and
+    /// which physical line of the rendering it is.
+    source: Option<(Entry, Style, usize)>,
+}
+
+impl ScriptLine {
+    /// The line as it would read if logged at `at` (logrus stamps its own
+    /// time into text and JSON entries).
+    pub fn text_at(&self, at: Timestamp) -> String {
+        match &self.source {
+            Some((entry, style, part)) => {
+                let e = entry.clone().at(at);
+                let text = render(&e, *style);
+                text.split('\n').nth(*part).unwrap_or("").to_owned()
+            }
+            None => self.text.clone(),
+        }
+    }
 }
 
 /// The log of one runner container, built step by step.
@@ -108,10 +126,16 @@ impl PodScript {
         self.tick();
         let entry = entry.at(self.now);
         let text = render(&entry, style);
-        for physical in text.strip_suffix('\n').unwrap_or(&text).split('\n') {
+        for (part, physical) in text
+            .strip_suffix('\n')
+            .unwrap_or(&text)
+            .split('\n')
+            .enumerate()
+        {
             self.lines.push(ScriptLine {
                 at: self.now,
                 text: physical.to_owned(),
+                source: Some((entry.clone(), style, part)),
             });
         }
     }
@@ -126,6 +150,7 @@ impl PodScript {
         self.lines.push(ScriptLine {
             at: self.now,
             text: text.to_owned(),
+            source: None,
         });
         self
     }

@@ -1,0 +1,142 @@
+//! Wiring of the daemon: the Kubernetes source, the pipeline and the admin
+//! server, started together and stopped in order (sources first, then the
+//! pipeline drains, then the server). Used by `watch` and by `demo`, which
+//! points it at the simulated cluster.
+//!
+//! ```text
+//! source::kube (watcher + followers) --mpsc<SourceEvent> (bounded, backpressure)-->
+//! pipeline (parse, classify, metrics, health) --mpsc<Change> (try_send, overflow counted)-->
+//! consumers (demo narration; remediation)
+//! admin server <- registry + watch<Snapshot>
+//! ```
+
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::admin::{self, AdminState};
+use crate::classify::Classifier;
+use crate::config::DaemonSettings;
+use crate::health::HealthConfig;
+use crate::metrics::Metrics;
+use crate::pipeline::{Change, Pipeline, PipelineConfig, Snapshot};
+use crate::source::follow::FollowConfig;
+use crate::source::kube::DiscoveryConfig;
+
+/// Lines buffered between the followers and the pipeline.
+const LINE_QUEUE: usize = 8192;
+
+/// A running daemon.
+#[derive(Debug)]
+pub struct Daemon {
+    /// The admin server's address.
+    pub addr: SocketAddr,
+    /// The pipeline's snapshots.
+    pub snapshot: watch::Receiver<Snapshot>,
+    /// The metrics handles.
+    pub metrics: Metrics,
+    /// Ends when everything has stopped.
+    pub done: JoinHandle<()>,
+}
+
+/// What the daemon runs on.
+#[derive(Debug, Clone)]
+pub struct DaemonConfig {
+    /// Validated settings.
+    pub settings: DaemonSettings,
+    /// Compiled rules.
+    pub classifier: Classifier,
+    /// Health tunables.
+    pub health: HealthConfig,
+    /// Follower timing beyond the settings (backoff; tests shorten it).
+    pub follow: FollowConfig,
+}
+
+impl DaemonConfig {
+    /// From validated settings.
+    pub fn new(
+        settings: DaemonSettings,
+        classifier: Classifier,
+        health: HealthConfig,
+    ) -> DaemonConfig {
+        let follow = FollowConfig {
+            lookback: settings.since,
+            silence_timeout: settings.silence_timeout,
+            max_age: settings.max_stream_age,
+            ..FollowConfig::default()
+        };
+        DaemonConfig {
+            settings,
+            classifier,
+            health,
+            follow,
+        }
+    }
+}
+
+/// Starts the daemon on `listener`; it stops when `token` is cancelled.
+pub fn start(
+    client: kube::Client,
+    config: DaemonConfig,
+    listener: TcpListener,
+    changes: Option<mpsc::Sender<Change>>,
+    token: CancellationToken,
+) -> std::io::Result<Daemon> {
+    let addr = listener.local_addr()?;
+    let (registry, metrics) = Metrics::new_registry();
+    let s = &config.settings;
+    let (tx, rx) = mpsc::channel(LINE_QUEUE);
+    let (pipeline, snapshot) = Pipeline::new(
+        config.classifier.clone(),
+        metrics.clone(),
+        PipelineConfig {
+            runner_ttl: s.runner_ttl,
+            max_runners: s.max_runners,
+            health: config.health.clone(),
+            ..PipelineConfig::default()
+        },
+        changes,
+    );
+    let state = AdminState::new(registry, snapshot.clone());
+    let discovery = DiscoveryConfig {
+        namespaces: s.namespaces.clone(),
+        selector: s.selector.clone(),
+        container: s.container.clone(),
+        max_streams: s.max_streams,
+        follow: config.follow.clone(),
+    };
+    let server_stop = CancellationToken::new();
+    let server = tokio::spawn(admin::serve(listener, state.clone(), server_stop.clone()));
+    let pipeline_task = tokio::spawn(pipeline.run(rx));
+    let source = tokio::spawn(crate::source::kube::run(
+        client,
+        discovery,
+        tx,
+        metrics.clone(),
+        token.clone(),
+    ));
+    let done = tokio::spawn(async move {
+        token.cancelled().await;
+        state.shutting_down();
+        tracing::info!("stopping: closing log streams");
+        let _ = source.await;
+        let _ = pipeline_task.await;
+        tracing::info!("pipeline drained; stopping the admin server");
+        server_stop.cancel();
+        let _ = server.await;
+    });
+    Ok(Daemon {
+        addr,
+        snapshot,
+        metrics,
+        done,
+    })
+}
+
+/// Binds the admin address.
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, admin::BindError> {
+    admin::bind(addr).await
+}

@@ -1,0 +1,305 @@
+//! The pipeline task: every [`SourceEvent`] through parse → classify →
+//! metrics → health, in one task and in order. Synchronous work inside an
+//! async shell; the only output channels are the transitions queue
+//! (`try_send`, overflow counted: a slow consumer never stalls log reading)
+//! and the status snapshot the admin server shows.
+//!
+//! Owns per-runner metric series: created with the runner, moved when the
+//! runner logs from another pod, removed a TTL after its last pod is gone
+//! (never while a pod that logs it lives).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use rustc_hash::FxHashMap;
+use tokio::sync::{mpsc, watch};
+
+use crate::analyze::{InputStats, Report};
+use crate::classify::Classifier;
+use crate::event::Class;
+use crate::health::{Diagnosis, HealthConfig, RunnerKey, State, Tracker, Transition};
+use crate::metrics::{Channel, Metrics, RunnerSeries};
+use crate::parse::Parser;
+use crate::source::{Line, SourceEvent};
+
+/// Pipeline settings.
+#[derive(Debug, Clone)]
+pub struct PipelineConfig {
+    /// Forget a runner this long after its pod is gone.
+    pub runner_ttl: Duration,
+    /// Track at most this many runners.
+    pub max_runners: usize,
+    /// Rebuild the status snapshot at most this often.
+    pub publish_every: Duration,
+    /// Health model tunables.
+    pub health: HealthConfig,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig {
+            runner_ttl: Duration::from_secs(3600),
+            max_runners: 1000,
+            publish_every: Duration::from_secs(1),
+            health: HealthConfig::default(),
+        }
+    }
+}
+
+/// A state change with the words that explain it.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// What changed.
+    pub transition: Transition,
+    /// The runner's diagnosis right after the change.
+    pub diagnosis: Diagnosis,
+}
+
+/// What the admin server shows: the latest report and whether the first
+/// pod list was read.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Runners and their diagnoses.
+    pub report: Arc<Report>,
+    /// The initial pod list was synced.
+    pub synced: bool,
+}
+
+/// The pipeline's state.
+pub struct Pipeline {
+    parser: Parser,
+    classifier: Classifier,
+    tracker: Tracker,
+    metrics: Metrics,
+    series: FxHashMap<RunnerKey, RunnerSeries>,
+    gone: FxHashMap<(Arc<str>, Arc<str>), Instant>,
+    config: PipelineConfig,
+    transitions: Option<mpsc::Sender<Change>>,
+    snapshot: watch::Sender<Snapshot>,
+    stats: InputStats,
+    synced: bool,
+    dirty: bool,
+}
+
+impl Pipeline {
+    /// A pipeline; `transitions` receives every state change (if given).
+    pub fn new(
+        classifier: Classifier,
+        metrics: Metrics,
+        config: PipelineConfig,
+        transitions: Option<mpsc::Sender<Change>>,
+    ) -> (Pipeline, watch::Receiver<Snapshot>) {
+        let tracker = Tracker::with_capacity(config.health.clone(), config.max_runners);
+        let empty = Report::build(&tracker, InputStats::default());
+        let (snapshot, rx) = watch::channel(Snapshot {
+            report: Arc::new(empty),
+            synced: false,
+        });
+        (
+            Pipeline {
+                parser: Parser::new(),
+                classifier,
+                tracker,
+                metrics,
+                series: FxHashMap::default(),
+                gone: FxHashMap::default(),
+                config,
+                transitions,
+                snapshot,
+                stats: InputStats::default(),
+                synced: false,
+                dirty: true,
+            },
+            rx,
+        )
+    }
+
+    /// Processes events until every sender is gone, then publishes a last
+    /// snapshot (draining by closing: nothing sent is lost on shutdown).
+    pub async fn run(mut self, mut rx: mpsc::Receiver<SourceEvent>) {
+        let mut tick = tokio::time::interval(self.config.publish_every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                ev = rx.recv() => match ev {
+                    Some(ev) => self.handle(ev, Instant::now()),
+                    None => break,
+                },
+                _ = tick.tick() => {
+                    self.expire(Instant::now());
+                    self.publish();
+                }
+            }
+        }
+        self.dirty = true;
+        self.publish();
+        tracing::debug!("pipeline drained");
+    }
+
+    /// Handles one event (synchronous; `now` for TTL bookkeeping).
+    pub fn handle(&mut self, ev: SourceEvent, now: Instant) {
+        match ev {
+            SourceEvent::Line(line) => self.line(line),
+            SourceEvent::PodGone(origin) => {
+                self.gone
+                    .insert((origin.namespace.clone(), origin.pod.clone()), now);
+            }
+            SourceEvent::Synced => {
+                self.synced = true;
+                self.dirty = true;
+                self.publish();
+            }
+        }
+    }
+
+    fn line(&mut self, line: Line) {
+        let p = self.parser.parse(&line.bytes, line.truncated);
+        // Counted last (below): when log_lines_total says N, the effects of
+        // all N lines are visible (the family is also registered first).
+        let (truncated, invalid_utf8) = (p.truncated, p.invalid_utf8);
+        let event = self.classifier.classify(&p);
+        // The kubelet stamps every line; a line without a stamp is dated now.
+        let at = p.time().unwrap_or_else(Timestamp::now);
+        self.stats.lines += 1;
+        self.stats.bytes += line.bytes.len() as u64 + 1;
+        self.stats.truncated += u64::from(p.truncated);
+        self.stats.invalid_utf8 += u64::from(p.invalid_utf8);
+        self.stats.first.get_or_insert(at);
+        self.stats.last = Some(self.stats.last.map_or(at, |l| l.max(at)));
+        if !self.gone.is_empty() {
+            self.gone
+                .remove(&(line.origin.namespace.clone(), line.origin.pod.clone()));
+        }
+        let obs = self.tracker.observe(&line.origin, &event, Some(at));
+        if obs.refused {
+            self.metrics.runner_refused();
+        }
+        match obs.runner {
+            Some(r) => {
+                let pod: Arc<str> = r
+                    .pods
+                    .last()
+                    .cloned()
+                    .unwrap_or_else(|| line.origin.pod.clone());
+                let series = self
+                    .series
+                    .entry(r.key.clone())
+                    .or_insert_with(|| self.metrics.runner_series(&r.key, &pod));
+                series.event(event.class);
+                if obs.transition.is_some() || *series.pod() != pod {
+                    let since = r.since.at.map(|t| t.as_millisecond() as f64 / 1000.0);
+                    self.metrics.runner_state(series, &pod, r.state, since);
+                }
+                if event.class.is_success()
+                    && let Some(t) = r.last_success.and_then(|s| s.at)
+                {
+                    series.last_success(t.as_millisecond() as f64 / 1000.0);
+                }
+                if matches!(event.class, Class::JobRequestForbidden) || event.class.is_success() {
+                    series.consecutive_forbidden(r.consecutive_forbidden);
+                }
+            }
+            None => self.metrics.unattributed_event(
+                &line.origin.namespace,
+                &line.origin.workload,
+                event.class,
+            ),
+        }
+        if let Some(t) = obs.transition {
+            self.on_transition(t);
+        }
+        self.metrics
+            .line_read(line.bytes.len(), truncated, invalid_utf8);
+        self.metrics
+            .line_processed(line.read_at.elapsed().as_secs_f64());
+    }
+
+    fn on_transition(&mut self, t: Transition) {
+        self.dirty = true;
+        self.metrics.transition(t.to);
+        let Some(diagnosis) = self
+            .tracker
+            .diagnose(&t.key, Some(t.at.at.unwrap_or_else(Timestamp::now)))
+        else {
+            return;
+        };
+        let summary = diagnosis.summary.clone();
+        if t.to.is_bad() {
+            tracing::warn!(
+                namespace = %t.key.namespace, workload = %t.key.workload, runner = %t.key.runner,
+                pod = %t.pod, from = t.from.as_str(), to = t.to.as_str(), diagnosis = %summary,
+                "runner health changed"
+            );
+        } else {
+            tracing::info!(
+                namespace = %t.key.namespace, workload = %t.key.workload, runner = %t.key.runner,
+                pod = %t.pod, from = t.from.as_str(), to = t.to.as_str(),
+                "runner health changed"
+            );
+        }
+        if let Some(tx) = &self.transitions
+            && tx
+                .try_send(Change {
+                    transition: t,
+                    diagnosis,
+                })
+                .is_err()
+        {
+            self.metrics.overflow(Channel::transitions);
+        }
+    }
+
+    /// Forgets runners whose pod has been gone for longer than the TTL.
+    pub fn expire(&mut self, now: Instant) {
+        if self.gone.is_empty() {
+            return;
+        }
+        let ttl = self.config.runner_ttl;
+        let expired: Vec<RunnerKey> = self
+            .series
+            .iter()
+            .filter(|(k, s)| {
+                self.gone
+                    .get(&(k.namespace.clone(), s.pod().clone()))
+                    .is_some_and(|at| now.duration_since(*at) >= ttl)
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in expired {
+            if let Some(s) = self.series.remove(&key) {
+                self.metrics.forget_runner(&s);
+            }
+            self.tracker.remove(&key);
+            self.dirty = true;
+            tracing::info!(namespace = %key.namespace, workload = %key.workload, runner = %key.runner, "runner forgotten: its pod is gone");
+        }
+        self.gone.retain(|_, at| now.duration_since(*at) < ttl * 2);
+    }
+
+    fn publish(&mut self) {
+        if !self.dirty {
+            return;
+        }
+        self.dirty = false;
+        let report = Report::build(&self.tracker, self.stats.clone());
+        self.snapshot.send_replace(Snapshot {
+            report: Arc::new(report),
+            synced: self.synced,
+        });
+    }
+
+    /// The tracker (for tests and the demo's narration).
+    pub fn tracker(&self) -> &Tracker {
+        &self.tracker
+    }
+
+    /// Current state of a runner, by id (tests).
+    pub fn state_of(&self, runner: &str) -> Option<State> {
+        self.tracker
+            .runners()
+            .into_iter()
+            .find(|r| r.key.runner.as_str() == runner)
+            .map(|r| r.state)
+    }
+}

@@ -1,0 +1,406 @@
+//! One container's log stream, followed for as long as the pod lives:
+//! reconnects, container restarts and silences included, nothing counted
+//! twice and nothing skipped that the API can still serve.
+//!
+//! The algorithm (design §7, `reference/apis.md` §1): `follow=true&
+//! timestamps=true`; on every reconnect `sinceTime` is the last timestamp
+//! truncated to the second and [`Checkpoint`] drops exactly the replayed
+//! lines. When the container restarted once, the previous instance's tail
+//! is drained with `previous=true` before the new one is followed; more
+//! restarts while away are gaps (counted). A stream silent for longer than
+//! the silence timeout, or older than the maximum age, is reopened (the
+//! kubelet's rotation bugs and 4 h cut-off). 400 "waiting to start" and
+//! throttling back off. A deleted pod is read to its end, then the task
+//! stops.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::AsyncReadExt;
+use jiff::{Timestamp, ToSpan};
+use k8s_openapi::api::core::v1::Pod;
+use kube::Api;
+use kube::api::LogParams;
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::checkpoint::{Checkpoint, Verdict};
+use super::{ContainerPhase, Line, PodInfo, SourceEvent};
+use crate::line::{LineSplitter, MAX_LINE_BYTES, Origin};
+use crate::metrics::{Metrics, ReconnectReason, StreamState};
+use crate::parse::prefix;
+
+/// Timing of a follower.
+#[derive(Debug, Clone)]
+pub struct FollowConfig {
+    /// How far back to read a container the first time (rebuilds health
+    /// after a daemon restart).
+    pub lookback: Duration,
+    /// Reopen a stream that sent nothing for this long.
+    pub silence_timeout: Duration,
+    /// Reopen a stream this old, proactively.
+    pub max_age: Duration,
+    /// First wait after a failure.
+    pub backoff_initial: Duration,
+    /// Longest wait after failures.
+    pub backoff_max: Duration,
+}
+
+impl Default for FollowConfig {
+    fn default() -> Self {
+        FollowConfig {
+            lookback: Duration::from_secs(3600),
+            silence_timeout: Duration::from_secs(600),
+            max_age: Duration::from_secs(3600),
+            backoff_initial: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Everything one follower needs.
+pub struct Follower {
+    /// The pods API of the pod's namespace.
+    pub api: Api<Pod>,
+    /// The stream's identity.
+    pub origin: Arc<Origin>,
+    /// Latest pod state from discovery.
+    pub pod: watch::Receiver<Arc<PodInfo>>,
+    /// Where lines go.
+    pub tx: mpsc::Sender<SourceEvent>,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Timing.
+    pub config: FollowConfig,
+    /// Shutdown.
+    pub token: CancellationToken,
+    /// Stream slots (`max_streams`).
+    pub slots: Arc<Semaphore>,
+}
+
+/// How a connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    Eof,
+    Error,
+    Silence,
+    MaxAge,
+    Cancelled,
+    Closed,
+}
+
+/// The follower's state for metrics.
+struct Gauge<'a> {
+    metrics: &'a Metrics,
+    state: Option<StreamState>,
+}
+
+impl Gauge<'_> {
+    fn set(&mut self, to: StreamState) {
+        if self.state != Some(to) {
+            self.metrics.stream_state(self.state, Some(to));
+            self.state = Some(to);
+        }
+    }
+}
+
+impl Drop for Gauge<'_> {
+    fn drop(&mut self) {
+        self.metrics.stream_state(self.state, None);
+    }
+}
+
+impl Follower {
+    fn container(&self) -> &str {
+        &self.origin.container
+    }
+
+    fn phase(&self) -> (bool, Option<(i32, ContainerPhase)>) {
+        let info = self.pod.borrow();
+        let c = info
+            .containers
+            .iter()
+            .find(|c| c.name == *self.origin.container)
+            .map(|c| (c.restart_count, c.phase));
+        (info.deleted, c)
+    }
+
+    /// Follows the container until its pod is gone or shutdown.
+    pub async fn run(self) {
+        let span = tracing::info_span!(
+            "follow",
+            namespace = %self.origin.namespace,
+            pod = %self.origin.pod,
+            container = %self.origin.container
+        );
+        self.follow().instrument(span).await;
+    }
+
+    async fn follow(mut self) {
+        let metrics = self.metrics.clone();
+        let mut gauge = Gauge {
+            metrics: &metrics,
+            state: None,
+        };
+        gauge.set(StreamState::queued);
+        let slots = self.slots.clone();
+        let _slot = tokio::select! {
+            p = slots.acquire_owned() => match p { Ok(p) => p, Err(_) => return },
+            _ = self.token.cancelled() => return,
+        };
+        let mut instance: Option<i32> = None;
+        let mut cp = Checkpoint::new();
+        let mut first = true;
+        let mut backoff = self.config.backoff_initial;
+        let mut eof_on_instance: Option<i32> = None;
+        loop {
+            if self.token.is_cancelled() {
+                return;
+            }
+            let (deleted, current) = self.phase();
+            let Some((restarts, phase)) = current else {
+                return; // the container is not (or no longer) in the pod
+            };
+            // A new container instance: drain the old one, then start afresh.
+            if let Some(i) = instance
+                && restarts > i
+            {
+                metrics.reconnect(ReconnectReason::restart);
+                if restarts == i + 1 {
+                    self.drain_previous(&mut cp, first).await;
+                } else {
+                    // Instances in between were never served: their logs are gone.
+                    metrics.gaps((restarts - i - 1) as u64);
+                    tracing::warn!(
+                        missed = restarts - i - 1,
+                        "container restarted more than once while away"
+                    );
+                }
+                cp = Checkpoint::new();
+                first = false;
+                eof_on_instance = None;
+            }
+            instance = Some(restarts);
+            if deleted && (eof_on_instance == instance || !matches!(phase, ContainerPhase::Running))
+            {
+                tracing::debug!("pod deleted and read to its end");
+                return;
+            }
+            // Running, or finished but not read to its end yet: read. Waiting
+            // to start or crash-looping: nothing to read until the pod changes.
+            let serving = match phase {
+                ContainerPhase::Running | ContainerPhase::Terminated => eof_on_instance != instance,
+                ContainerPhase::Waiting | ContainerPhase::CrashLoop => false,
+            };
+            if !serving {
+                gauge.set(StreamState::backoff);
+                if !self.wait_for_change(Duration::from_secs(30)).await {
+                    return;
+                }
+                continue;
+            }
+            let since = cp.since().or_else(|| first.then(|| self.lookback_start()));
+            let params = LogParams {
+                container: Some(self.container().to_owned()),
+                follow: true,
+                timestamps: true,
+                since_time: since,
+                ..LogParams::default()
+            };
+            let stream = match self.api.log_stream(&self.origin.pod, &params).await {
+                Ok(s) => s,
+                Err(e) => {
+                    let (reason, gone) = classify_error(&e);
+                    if gone {
+                        tracing::debug!("pod is gone");
+                        return;
+                    }
+                    metrics.reconnect(reason);
+                    tracing::debug!(error = %e, ?reason, "log request failed");
+                    gauge.set(StreamState::backoff);
+                    if !self.sleep(backoff).await {
+                        return;
+                    }
+                    backoff = (backoff * 2).min(self.config.backoff_max);
+                    continue;
+                }
+            };
+            gauge.set(StreamState::following);
+            first = false;
+            cp.reconnect();
+            let (ended, read_any) = self.read(stream, &mut cp).await;
+            if read_any {
+                backoff = self.config.backoff_initial;
+            }
+            match ended {
+                Ended::Cancelled | Ended::Closed => return,
+                Ended::Eof => {
+                    // The container stopped, the pod went away, or the kubelet
+                    // ended the stream; the pod's state tells which.
+                    let (_, now) = self.phase();
+                    match now {
+                        Some((r, ContainerPhase::Running))
+                            if r == restarts && !self.pod.borrow().deleted =>
+                        {
+                            metrics.reconnect(ReconnectReason::eof);
+                            if !self.sleep(self.config.backoff_initial).await {
+                                return;
+                            }
+                            // Still running as far as we know: maybe the
+                            // watch has not told us yet. Reconnect.
+                            let (_, again) = self.phase();
+                            if matches!(again, Some((r2, ContainerPhase::Running)) if r2 == restarts)
+                            {
+                                continue;
+                            }
+                            eof_on_instance = Some(restarts);
+                        }
+                        _ => eof_on_instance = Some(restarts),
+                    }
+                }
+                Ended::Error | Ended::Silence | Ended::MaxAge => {
+                    let reason = match ended {
+                        Ended::Error => ReconnectReason::error,
+                        Ended::Silence => ReconnectReason::silence,
+                        _ => ReconnectReason::max_age,
+                    };
+                    metrics.reconnect(reason);
+                    tracing::debug!(?reason, "reconnecting");
+                    if ended == Ended::Error {
+                        gauge.set(StreamState::backoff);
+                        if !self.sleep(backoff).await {
+                            return;
+                        }
+                        backoff = (backoff * 2).min(self.config.backoff_max);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads one connection until it ends. Returns why, and whether any
+    /// byte arrived.
+    async fn read(
+        &mut self,
+        stream: impl futures::AsyncBufRead + Unpin,
+        cp: &mut Checkpoint,
+    ) -> (Ended, bool) {
+        let mut stream = stream;
+        let mut splitter = LineSplitter::new(MAX_LINE_BYTES + 64);
+        let mut buf = vec![0u8; 64 * 1024];
+        let opened = Instant::now();
+        let mut read_any = false;
+        let mut pending: Vec<(Vec<u8>, bool)> = Vec::new();
+        let mut dedup = 0u64;
+        loop {
+            let age_left = self.config.max_age.saturating_sub(opened.elapsed());
+            let n = tokio::select! {
+                _ = self.token.cancelled() => return (Ended::Cancelled, read_any),
+                _ = tokio::time::sleep(age_left) => return (Ended::MaxAge, read_any),
+                r = tokio::time::timeout(self.config.silence_timeout, stream.read(&mut buf)) => match r {
+                    Err(_) => return (Ended::Silence, read_any),
+                    Ok(Err(_)) => return (Ended::Error, read_any),
+                    Ok(Ok(0)) => return (Ended::Eof, read_any),
+                    Ok(Ok(n)) => n,
+                },
+            };
+            read_any = true;
+            splitter.push(&buf[..n], |line, truncated| {
+                pending.push((line.to_vec(), truncated))
+            });
+            for (line, truncated) in pending.drain(..) {
+                let at = prefix::timestamp(&line).map(|(t, _)| t);
+                match cp.admit(at, &line) {
+                    Verdict::Replay => dedup += 1,
+                    Verdict::Keep => {
+                        let ev = SourceEvent::Line(Line {
+                            origin: self.origin.clone(),
+                            bytes: line,
+                            truncated,
+                            read_at: std::time::Instant::now(),
+                        });
+                        // Backpressure: wait for the pipeline, never drop.
+                        if self.tx.send(ev).await.is_err() {
+                            return (Ended::Closed, read_any);
+                        }
+                    }
+                }
+            }
+            if dedup > 0 {
+                self.metrics.deduplicated(dedup);
+                dedup = 0;
+            }
+        }
+    }
+
+    /// Reads what the previous instance wrote after our checkpoint (all of
+    /// it within the lookback when we had read nothing of it).
+    async fn drain_previous(&mut self, cp: &mut Checkpoint, first: bool) {
+        let since = cp.since().or_else(|| first.then(|| self.lookback_start()));
+        let params = LogParams {
+            container: Some(self.container().to_owned()),
+            previous: true,
+            timestamps: true,
+            since_time: since,
+            ..LogParams::default()
+        };
+        match self.api.log_stream(&self.origin.pod, &params).await {
+            Ok(stream) => {
+                cp.reconnect();
+                let (ended, _) = self.read(stream, cp).await;
+                if ended == Ended::Error {
+                    self.metrics.gaps(1);
+                }
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "previous container log unavailable");
+                self.metrics.gaps(1);
+            }
+        }
+    }
+
+    /// The start of the lookback window, truncated to the second.
+    fn lookback_start(&self) -> Timestamp {
+        let t = Timestamp::now()
+            .checked_sub((self.config.lookback.as_secs() as i64).seconds())
+            .unwrap_or(Timestamp::UNIX_EPOCH);
+        truncate(t)
+    }
+
+    /// Waits for a pod change (or `max`); false on shutdown or when the
+    /// pod's channel closed.
+    async fn wait_for_change(&mut self, max: Duration) -> bool {
+        tokio::select! {
+            r = self.pod.changed() => r.is_ok(),
+            _ = tokio::time::sleep(max) => true,
+            _ = self.token.cancelled() => false,
+        }
+    }
+
+    async fn sleep(&self, d: Duration) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep(d) => true,
+            _ = self.token.cancelled() => false,
+        }
+    }
+}
+
+/// `ts` truncated to the second (kube would round it).
+fn truncate(ts: Timestamp) -> Timestamp {
+    ts.checked_sub(i64::from(ts.subsec_nanosecond()).nanoseconds())
+        .unwrap_or(ts)
+}
+
+/// The reconnect reason for a failed log request, and whether the pod is gone.
+fn classify_error(e: &kube::Error) -> (ReconnectReason, bool) {
+    match e {
+        kube::Error::Api(s) if s.code == 404 => (ReconnectReason::error, true),
+        kube::Error::Api(s) if s.code == 400 => (ReconnectReason::waiting, false),
+        kube::Error::Api(s) if s.code == 429 || s.code >= 500 => {
+            (ReconnectReason::throttled, false)
+        }
+        _ => (ReconnectReason::error, false),
+    }
+}

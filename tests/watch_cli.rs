@@ -1,0 +1,278 @@
+//! `runner-medic watch` and `demo` as binaries: a kubeconfig pointing at a
+//! plain-http API server, JSON logs, a strict OpenMetrics parser, SIGTERM,
+//! and no token anywhere in what it outputs.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on bad fixtures
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc as std_mpsc;
+use std::time::Duration;
+
+use common::harness::*;
+use jiff::Timestamp;
+use runner_medic::event::Level;
+
+struct Running {
+    child: Child,
+    lines: std_mpsc::Receiver<String>,
+    stderr: Vec<String>,
+}
+
+impl Running {
+    /// Waits for a JSON log line containing `needle`; returns it.
+    fn wait_log(&mut self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while std::time::Instant::now() < deadline {
+            match self.lines.recv_timeout(Duration::from_millis(100)) {
+                Ok(l) => {
+                    self.stderr.push(l.clone());
+                    if l.contains(needle) {
+                        return l;
+                    }
+                }
+                Err(std_mpsc::RecvTimeoutError::Timeout) => {}
+                Err(_) => break,
+            }
+        }
+        panic!(
+            "no log line with {needle:?}; stderr so far:\n{}",
+            self.stderr.join("\n")
+        );
+    }
+
+    fn drain(&mut self) {
+        while let Ok(l) = self.lines.recv_timeout(Duration::from_millis(200)) {
+            self.stderr.push(l);
+        }
+    }
+}
+
+fn spawn(args: &[&str], kubeconfig: &std::path::Path) -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_runner-medic"))
+        .args(args)
+        .env("KUBECONFIG", kubeconfig)
+        .env_remove("RUNNER_MEDIC_CONFIG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std_mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    Running {
+        child,
+        lines: rx,
+        stderr: Vec::new(),
+    }
+}
+
+fn sigterm(child: &Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+}
+
+fn openmetrics_check(text: &str) -> Result<(), String> {
+    let dir = std::env::temp_dir().join(format!("rm-om-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("metrics.txt");
+    std::fs::write(&file, text).unwrap();
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import sys\nfrom prometheus_client.openmetrics.parser import text_string_to_metric_families as parse\nn = sum(1 for _ in parse(open(sys.argv[1]).read()))\nprint(n)",
+            file.to_str().unwrap(),
+        ])
+        .output()
+        .map_err(|e| format!("python3: {e}"))?;
+    let _ = std::fs::remove_dir_all(&dir);
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+const SECRET_RT: &str = "glrt-t1_SeCrEtRuNnErToKeN0123";
+const SECRET_REG: &str = "GR1348941SeCrEtReGiStRaTiOn";
+const SECRET_PAT: &str = "glpat-SeCrEtPeRsOnAlToKeN45";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_follows_a_kubeconfig_cluster_exports_strict_openmetrics_and_leaks_no_token() {
+    let kube = cluster().await;
+    let pod = add_pod(&kube, "gitlab-runner", "x2x7k");
+    let now = Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_secs(5))
+        .unwrap();
+    // Lines that carry whole tokens, as old runners and misconfigured
+    // command lines print them.
+    let lines = [
+        runner_line(
+            Level::Error,
+            &format!(
+                "Runner https://gitlab.example.com{SECRET_RT} is not healthy and will be disabled!"
+            ),
+            "HYErDk_6w",
+        ),
+        forbidden("HYErDk_6w"),
+        format!(
+            "ERROR: Registering runner... forbidden (check registration token)  runner={SECRET_REG} status=POST https://gitlab.example.com/api/v4/runners: 403 Forbidden"
+        ),
+        format!("Checking for jobs... received                       runner={SECRET_PAT} job=1"),
+        format!("gitlab-runner register --token {SECRET_RT} --url https://gitlab.example.com"),
+    ];
+    for (i, l) in lines.iter().enumerate() {
+        write(&kube, &pod, "gitlab-runner", at(now, i as i64), l);
+    }
+    let dir = std::env::temp_dir().join(format!("rm-watch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(&kubeconfig, kube.kubeconfig("gitlab-runner")).unwrap();
+    let mut run = spawn(
+        &[
+            "watch",
+            "--namespace",
+            "gitlab-runner",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--log-level",
+            "runner_medic=debug,warn",
+        ],
+        &kubeconfig,
+    );
+    let started = run.wait_log("watching");
+    let v: serde_json::Value = serde_json::from_str(&started).unwrap();
+    let addr: std::net::SocketAddr = v["listen"].as_str().unwrap().parse().unwrap();
+    let metrics = wait_metrics(addr, "all lines", |m| {
+        value(m, "runner_medic_log_lines_total") == Some(5.0)
+    })
+    .await;
+    // Pre-initialised zeros for every class of a runner seen.
+    assert_eq!(
+        events(&metrics, "gitlab-runner", "HYErDk_6w", "verify_removed"),
+        Some(0.0),
+        "{metrics}"
+    );
+    assert!(state_is(&metrics, "HYErDk_6w", "forbidden"));
+    if let Err(e) = openmetrics_check(&metrics) {
+        panic!("the OpenMetrics parser rejected /metrics: {e}\n{metrics}");
+    }
+    let (code, page) = get(addr, "/").await;
+    assert_eq!(code, 200);
+    let (code, _) = get(addr, "/readyz").await;
+    assert_eq!(code, 200);
+    sigterm(&run.child);
+    let status = tokio::task::spawn_blocking(move || {
+        let s = run.child.wait().unwrap();
+        run.drain();
+        (s, run.stderr)
+    })
+    .await
+    .unwrap();
+    assert!(status.0.success(), "exit status {:?}", status.0);
+    let logs = status.1.join("\n");
+    assert!(
+        logs.contains("pipeline drained"),
+        "an orderly drain:\n{logs}"
+    );
+    // gitlab-runner's own short id (9 characters after the prefix) may be
+    // shown; no 10 consecutive characters of a token body may.
+    for secret in [SECRET_RT, SECRET_REG, SECRET_PAT] {
+        let body = secret
+            .trim_start_matches("glrt-t1_")
+            .trim_start_matches("GR1348941")
+            .trim_start_matches("glpat-");
+        for window in body.as_bytes().windows(10) {
+            let w = std::str::from_utf8(window).unwrap();
+            assert!(!metrics.contains(w), "token text {w:?} in /metrics");
+            assert!(!page.contains(w), "token text {w:?} on the status page");
+            assert!(
+                !logs.contains(w),
+                "token text {w:?} in the daemon's logs:\n{logs}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_without_a_cluster_says_how_to_configure_one() {
+    let dir = std::env::temp_dir().join(format!("rm-nocluster-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_runner-medic"))
+        .args(["watch", "--listen", "127.0.0.1:0"])
+        .env("KUBECONFIG", dir.join("missing"))
+        .env("HOME", &dir)
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no Kubernetes cluster configured: set KUBECONFIG"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn watch_rejects_bad_settings_naming_each_one() {
+    let out = Command::new(env!("CARGO_BIN_EXE_runner-medic"))
+        .args([
+            "watch",
+            "--namespace",
+            "Bad_NS",
+            "--since",
+            "soon",
+            "--listen",
+            "here",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for path in ["watch.namespaces[0]", "watch.since", "listen"] {
+        assert!(err.contains(path), "{path} not named in:\n{err}");
+    }
+}
+
+#[test]
+fn the_demo_narrates_the_seed_incident() {
+    let out = Command::new(env!("CARGO_BIN_EXE_runner-medic"))
+        .args(["demo", "--duration", "28s", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("status page  http://127.0.0.1:"), "{text}");
+    assert!(
+        text.contains("runner HYErDk_6w (gitlab-runner/gitlab-runner): healthy -> forbidden"),
+        "{text}"
+    );
+    assert!(text.contains("forbidden -> locked_out"), "{text}");
+    assert!(
+        text.contains("the authentication token is rejected"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "runner Pq4Wn7Ys2 (gitlab-runner/gitlab-runner-deploy): healthy -> gitlab_unavailable"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("demo finished."), "{text}");
+}
