@@ -41,7 +41,7 @@ impl Default for PipelineConfig {
         PipelineConfig {
             runner_ttl: Duration::from_secs(3600),
             max_runners: 1000,
-            publish_every: Duration::from_secs(1),
+            publish_every: Duration::from_secs(2),
             health: HealthConfig::default(),
         }
     }

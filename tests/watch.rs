@@ -536,8 +536,15 @@ async fn the_status_page_lists_runners_with_their_diagnosis() {
         value(m, "runner_medic_log_lines_total") == Some(4.0)
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(1200)).await; // the snapshot is published every second
-    let (code, page) = get(h.daemon.addr, "/").await;
+    // The snapshot is published every couple of seconds.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let (code, page) = loop {
+        let (code, page) = get(h.daemon.addr, "/").await;
+        if page.contains("HYErDk_6w") || tokio::time::Instant::now() > deadline {
+            break (code, page);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert_eq!(code, 200);
     assert!(
         page.contains("<code>HYErDk_6w</code>") && page.contains("forbidden"),

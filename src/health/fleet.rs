@@ -5,11 +5,15 @@
 //! within minutes of each other, the cause is GitLab (maintenance, an auth
 //! outage, a proxy or WAF rule), and deleting or re-registering runners
 //! would make things worse. The diagnosis says so and remediation refuses.
+//!
+//! Constant work per onset: the window keeps the latest onset per runner,
+//! expired from a queue; incidents keep their runners in a set.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use jiff::Timestamp;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 use super::{HealthConfig, RunnerHealth, RunnerKey, Stamp};
@@ -30,6 +34,8 @@ pub struct FleetIncident {
     /// The runners rejected, in onset order.
     #[serde(skip)]
     pub runners: Vec<RunnerKey>,
+    #[serde(skip)]
+    members: FxHashSet<RunnerKey>,
     /// How many runners were active when it was detected.
     pub active_runners: usize,
 }
@@ -39,11 +45,25 @@ impl FleetIncident {
     pub fn size(&self) -> usize {
         self.runners.len()
     }
+
+    /// Whether `key` is part of it.
+    pub fn contains(&self, key: &RunnerKey) -> bool {
+        self.members.contains(key)
+    }
+
+    fn add(&mut self, key: &RunnerKey) {
+        if self.members.insert(key.clone()) {
+            self.runners.push(key.clone());
+        }
+    }
 }
 
 #[derive(Debug, Default)]
 pub(super) struct FleetWatch {
-    onsets: VecDeque<(Timestamp, RunnerKey)>,
+    /// Onsets in arrival order (expired from the front).
+    queue: VecDeque<(Timestamp, RunnerKey)>,
+    /// Latest onset per runner within the window.
+    latest: FxHashMap<RunnerKey, Timestamp>,
     incidents: Vec<FleetIncident>,
 }
 
@@ -58,46 +78,53 @@ impl FleetWatch {
     ) {
         // Without wall time there is no "at once".
         let Some(t) = at.at else { return };
-        self.onsets.push_back((t, key.clone()));
         let window_start = t.checked_sub(cfg.fleet_window).unwrap_or(t);
-        while self
-            .onsets
-            .front()
-            .is_some_and(|(ot, _)| *ot < window_start)
-        {
-            self.onsets.pop_front();
+        while let Some((ot, k)) = self.queue.front() {
+            if *ot >= window_start {
+                break;
+            }
+            if self.latest.get(k) == Some(ot) {
+                self.latest.remove(k);
+            }
+            self.queue.pop_front();
         }
-        let mut keys: Vec<&RunnerKey> = self.onsets.iter().map(|(_, k)| k).collect();
-        keys.sort();
-        keys.dedup();
-        let n = keys.len();
+        self.queue.push_back((t, key.clone()));
+        self.latest.insert(key.clone(), t);
+        let n = self.latest.len();
+        if n < cfg.fleet_min_runners {
+            return;
+        }
         let active_since = t.checked_sub(ACTIVE_WINDOW).unwrap_or(t);
         let active = runners
             .filter(|r| !r.registration_token)
             .filter(|r| r.last_seen.at.is_none_or(|a| a >= active_since))
             .count()
             .max(n);
-        if n < cfg.fleet_min_runners || (n as f64) < cfg.fleet_min_fraction * active as f64 {
+        if (n as f64) < cfg.fleet_min_fraction * active as f64 {
             return;
         }
         match self.incidents.last_mut() {
             Some(inc) if inc.last >= window_start => {
                 inc.last = t;
-                for k in keys {
-                    if !inc.runners.contains(k) {
-                        inc.runners.push(k.clone());
-                    }
-                }
+                inc.add(key);
                 inc.active_runners = inc.active_runners.max(active);
             }
             _ => {
-                let first = self.onsets.front().map_or(t, |(ot, _)| *ot);
-                self.incidents.push(FleetIncident {
+                let first = self.latest.values().min().copied().unwrap_or(t);
+                let mut inc = FleetIncident {
                     first,
                     last: t,
-                    runners: keys.into_iter().cloned().collect(),
+                    runners: Vec::new(),
+                    members: FxHashSet::default(),
                     active_runners: active,
-                });
+                };
+                let mut keys: Vec<(&Timestamp, &RunnerKey)> =
+                    self.latest.iter().map(|(k, t)| (t, k)).collect();
+                keys.sort();
+                for (_, k) in keys {
+                    inc.add(k);
+                }
+                self.incidents.push(inc);
                 if self.incidents.len() > MAX_INCIDENTS {
                     self.incidents.remove(0);
                 }
@@ -106,10 +133,7 @@ impl FleetWatch {
     }
 
     pub(super) fn incident_of(&self, key: &RunnerKey) -> Option<&FleetIncident> {
-        self.incidents
-            .iter()
-            .rev()
-            .find(|i| i.runners.contains(key))
+        self.incidents.iter().rev().find(|i| i.contains(key))
     }
 
     pub(super) fn incidents(&self) -> &[FleetIncident] {
@@ -117,9 +141,12 @@ impl FleetWatch {
     }
 
     pub(super) fn forget(&mut self, key: &RunnerKey) {
-        self.onsets.retain(|(_, k)| k != key);
+        self.latest.remove(key);
+        self.queue.retain(|(_, k)| k != key);
         for inc in &mut self.incidents {
-            inc.runners.retain(|k| k != key);
+            if inc.members.remove(key) {
+                inc.runners.retain(|k| k != key);
+            }
         }
         self.incidents.retain(|i| !i.runners.is_empty());
     }

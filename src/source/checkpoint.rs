@@ -22,7 +22,7 @@
 
 use std::collections::VecDeque;
 
-use jiff::{Timestamp, ToSpan};
+use jiff::Timestamp;
 
 /// How many recent lines are remembered for replay detection: more lines
 /// than this within one second of the last line may be counted twice after
@@ -83,10 +83,7 @@ impl Checkpoint {
     /// to the second. `None` when nothing was read (start from the
     /// configured lookback instead).
     pub fn since(&self) -> Option<Timestamp> {
-        let last = self.recent.back()?.at;
-        // Truncate: subtract the sub-second part.
-        let nanos = last.subsec_nanosecond();
-        last.checked_sub(i64::from(nanos).nanoseconds()).ok()
+        Some(floor_second(self.recent.back()?.at))
     }
 
     /// Prepares for a new connection opened with [`Checkpoint::since`]:
@@ -145,7 +142,25 @@ impl Checkpoint {
             self.overflowed += 1;
         }
         self.recent.push_back(seen);
+        // Only lines at or after the resume second can come back: forget
+        // older ones at the front (memory stays proportional to the lines
+        // of the last second, not to REMEMBERED).
+        if let Some(since) = self.since() {
+            while self.recent.len() > 1 && self.recent.front().is_some_and(|s| s.at < since) {
+                self.recent.pop_front();
+            }
+        }
     }
+}
+
+/// `t` truncated to the whole second (toward the past).
+fn floor_second(t: Timestamp) -> Timestamp {
+    let secs = if t.subsec_nanosecond() < 0 {
+        t.as_second() - 1
+    } else {
+        t.as_second()
+    };
+    Timestamp::from_second(secs).unwrap_or(t)
 }
 
 /// FNV-1a: stable, fast, good enough to tell two log lines apart.
@@ -255,6 +270,20 @@ mod tests {
             ],
         );
         assert_eq!(kept, vec!["c", "b2"]);
+    }
+
+    #[test]
+    fn memory_holds_only_the_last_second() {
+        let mut c = Checkpoint::new();
+        for i in 0..100 {
+            let t = ts("2026-03-02T10:00:00Z")
+                .checked_add(jiff::SignedDuration::from_millis(i * 100))
+                .unwrap();
+            c.admit(Some(t), format!("line {i}").as_bytes());
+        }
+        // 9.900 s is the last: lines from 9.000 on are remembered.
+        assert_eq!(c.recent.len(), 10);
+        assert_eq!(c.lines(), 100);
     }
 
     #[test]

@@ -16,7 +16,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::AsyncReadExt;
+use futures::AsyncBufReadExt;
 use jiff::{Timestamp, ToSpan};
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
@@ -289,29 +289,39 @@ impl Follower {
     ) -> (Ended, bool) {
         let mut stream = stream;
         let mut splitter = LineSplitter::new(MAX_LINE_BYTES + 64);
-        let mut buf = vec![0u8; 64 * 1024];
-        let opened = Instant::now();
+        let mut dates = prefix::DateCache::default();
         let mut read_any = false;
         let mut pending: Vec<(Vec<u8>, bool)> = Vec::new();
         let mut dedup = 0u64;
+        // Two timers for the whole connection; the silence one is reset
+        // after every read rather than re-created.
+        let max_age = tokio::time::sleep(self.config.max_age);
+        tokio::pin!(max_age);
+        let silence = tokio::time::sleep(self.config.silence_timeout);
+        tokio::pin!(silence);
         loop {
-            let age_left = self.config.max_age.saturating_sub(opened.elapsed());
             let n = tokio::select! {
                 _ = self.token.cancelled() => return (Ended::Cancelled, read_any),
-                _ = tokio::time::sleep(age_left) => return (Ended::MaxAge, read_any),
-                r = tokio::time::timeout(self.config.silence_timeout, stream.read(&mut buf)) => match r {
-                    Err(_) => return (Ended::Silence, read_any),
-                    Ok(Err(_)) => return (Ended::Error, read_any),
-                    Ok(Ok(0)) => return (Ended::Eof, read_any),
-                    Ok(Ok(n)) => n,
+                _ = &mut max_age => return (Ended::MaxAge, read_any),
+                _ = &mut silence => return (Ended::Silence, read_any),
+                // The client's own buffer (no copy, no buffer of ours: a
+                // thousand streams must fit in tens of MiB).
+                r = stream.fill_buf() => match r {
+                    Err(_) => return (Ended::Error, read_any),
+                    Ok([]) => return (Ended::Eof, read_any),
+                    Ok(chunk) => {
+                        splitter.push(chunk, |line, truncated| pending.push((line.to_vec(), truncated)));
+                        chunk.len()
+                    }
                 },
             };
+            stream.consume_unpin(n);
+            silence
+                .as_mut()
+                .reset(Instant::now() + self.config.silence_timeout);
             read_any = true;
-            splitter.push(&buf[..n], |line, truncated| {
-                pending.push((line.to_vec(), truncated))
-            });
             for (line, truncated) in pending.drain(..) {
-                let at = prefix::timestamp(&line).map(|(t, _)| t);
+                let at = prefix::timestamp_cached(&line, &mut dates).map(|(t, _)| t);
                 match cp.admit(at, &line) {
                     Verdict::Replay => dedup += 1,
                     Verdict::Keep => {
