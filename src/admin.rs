@@ -4,11 +4,12 @@
 //!
 //! Hardened: headers must arrive within 5 s, request heads are capped at
 //! 16 KiB, bodies are not read, at most 256 connections are served at once,
-//! only GET and HEAD are allowed (the Alertmanager webhook, when enabled,
-//! adds one authenticated POST route). Shutdown drains open connections
+//! only GET and HEAD are allowed, except the Alertmanager webhook
+//! (`POST /api/v1/alerts`, bearer-token authenticated, `admin/webhook.rs`). Shutdown drains open connections
 //! under a 5 s deadline.
 
 mod status;
+pub mod webhook;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -40,6 +41,7 @@ pub struct AdminState {
     registry: Registry,
     snapshot: watch::Receiver<Snapshot>,
     shutting_down: AtomicBool,
+    webhook: Option<webhook::Webhook>,
 }
 
 impl std::fmt::Debug for AdminState {
@@ -53,10 +55,20 @@ impl std::fmt::Debug for AdminState {
 impl AdminState {
     /// State over a registry and the pipeline's snapshots.
     pub fn new(registry: Registry, snapshot: watch::Receiver<Snapshot>) -> Arc<AdminState> {
+        AdminState::with_webhook(registry, snapshot, None)
+    }
+
+    /// State with the Alertmanager webhook enabled (when `webhook` is set).
+    pub fn with_webhook(
+        registry: Registry,
+        snapshot: watch::Receiver<Snapshot>,
+        webhook: Option<webhook::Webhook>,
+    ) -> Arc<AdminState> {
         Arc::new(AdminState {
             registry,
             snapshot,
             shutting_down: AtomicBool::new(false),
+            webhook,
         })
     }
 
@@ -148,6 +160,20 @@ fn text(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) 
 async fn handle(state: &AdminState, req: Request<Incoming>) -> Response<Body> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    if path == "/api/v1/alerts" {
+        if method != Method::POST {
+            let mut r = text(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "text/plain; charset=utf-8",
+                "method not allowed\n",
+            );
+            r.headers_mut()
+                .insert(http::header::ALLOW, http::HeaderValue::from_static("POST"));
+            return r;
+        }
+        let snap = state.snapshot.borrow().clone();
+        return webhook::handle(state.webhook.as_ref(), &snap, req).await;
+    }
     let known = matches!(path.as_str(), "/" | "/metrics" | "/livez" | "/readyz");
     if !known {
         return text(

@@ -29,7 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Classify(a) => classify(a),
         Command::Rules(a) => rules(a),
         Command::CheckConfig(a) => check_config(a),
-        Command::Watch(a) => watch(a),
+        Command::Watch(a) => watch(*a),
         Command::Demo(a) => demo(a),
     };
     match result {
@@ -378,6 +378,24 @@ fn overrides(a: &DaemonArgs) -> config::DaemonOverrides {
     }
 }
 
+fn remediation_overrides(a: &DaemonArgs) -> config::remediation::RemediationOverrides {
+    config::remediation::RemediationOverrides {
+        mode: a.remediation,
+        strategy: a.strategy,
+        restart_method: a.restart_method,
+        for_: a.remediation_for.clone(),
+        min_forbidden: a.remediation_min_forbidden,
+        cooldown: a.remediation_cooldown.clone(),
+        verify_timeout: a.verify_timeout.clone(),
+        gitlab_url: a.gitlab_url.clone(),
+        gitlab_token_file: a.gitlab_token_file.clone(),
+        gitlab_runner_scope: a.gitlab_runner_scope.clone(),
+        lease_namespace: a.lease_namespace.clone(),
+        lease_name: a.lease_name.clone(),
+        webhook_token_file: a.webhook_token_file.clone(),
+    }
+}
+
 fn watch(a: WatchArgs) -> anyhow::Result<ExitCode> {
     let file = match &a.daemon.config {
         Some(path) => config::read(path)?,
@@ -385,7 +403,21 @@ fn watch(a: WatchArgs) -> anyhow::Result<ExitCode> {
     };
     let mut problems = Vec::new();
     let settings = config::DaemonSettings::resolve(&overrides(&a.daemon), &file, &mut problems);
-    let base = Config::from_file(&file);
+    let (remediation, webhook) = config::remediation::resolve(
+        &remediation_overrides(&a.daemon),
+        &file,
+        &settings.selector,
+        &|k| std::env::var(k).ok(),
+        &mut problems,
+    );
+    // The file's own problems (rules, health); flags may override the rest.
+    let mut file_only = file.clone();
+    file_only.watch = Default::default();
+    file_only.remediation = Default::default();
+    file_only.webhook = Default::default();
+    file_only.listen = None;
+    file_only.log = Default::default();
+    let base = Config::from_file(&file_only);
     if let Err(p) = &base {
         problems.extend(p.iter().cloned());
     }
@@ -415,7 +447,9 @@ fn watch(a: WatchArgs) -> anyhow::Result<ExitCode> {
             "runner-medic {} watching",
             env!("CARGO_PKG_VERSION")
         );
-        let config = crate::daemon::DaemonConfig::new(settings, base.classifier, base.health);
+        let mut config = crate::daemon::DaemonConfig::new(settings, base.classifier, base.health);
+        config.remediation = remediation;
+        config.webhook = webhook;
         let d = crate::daemon::start(client, config, listener, None, token)?;
         let _ = d.done.await;
         tracing::info!("stopped");
@@ -433,11 +467,34 @@ fn demo(a: DemoArgs) -> anyhow::Result<ExitCode> {
         Some(d) => Some(config::parse_duration(d).map_err(|e| anyhow::anyhow!("--duration: {e}"))?),
         None => None,
     };
+    let remediate_after = config::parse_duration(&a.remediation_for)
+        .map_err(|e| anyhow::anyhow!("--remediation-for: {e}"))?;
+    let webhook = match &a.webhook_token_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("--webhook-token-file: cannot read {}", path.display()))?;
+            if text.trim().is_empty() {
+                anyhow::bail!(
+                    "--webhook-token-file: {} is empty; put the token in it",
+                    path.display()
+                );
+            }
+            Some(crate::remediate::gitlab::Secret::new(&text))
+        }
+        None => None,
+    };
+    let demo = crate::demo::DemoConfig {
+        listen,
+        duration,
+        mode: a.remediation,
+        remediate_after,
+        webhook,
+    };
     crate::telemetry::init(a.log_format, &a.log_level)?;
     let rt = runtime()?;
     rt.block_on(async move {
         let token = crate::shutdown::on_signals().context("cannot install signal handlers")?;
-        crate::demo::run(crate::demo::DemoConfig { listen, duration }, token).await
+        crate::demo::run(demo, token).await
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -46,10 +46,10 @@ pub enum Command {
     ///
     /// The cluster comes from KUBECONFIG (or ~/.kube/config), else from the
     /// in-cluster service account, as kubectl does.
-    Watch(WatchArgs),
-    /// Run the daemon against a simulated cluster with scripted runner pods
-    /// (a healthy runner, the seed incident's stale-token runner, one that
-    /// sees a GitLab outage) and narrate what it finds.
+    Watch(Box<WatchArgs>),
+    /// Run the daemon, remediation on, against a simulated cluster and
+    /// GitLab (the seed incident's stale-token runner, two healthy runners,
+    /// a GitLab outage) and narrate what it finds and does.
     Demo(DemoArgs),
 }
 
@@ -118,6 +118,114 @@ pub struct DaemonArgs {
     /// Log filter, e.g. `info` or `runner_medic=debug,warn`.
     #[arg(long, value_name = "FILTER", env = "RUNNER_MEDIC_LOG")]
     pub log_level: Option<String>,
+    /// Remediation of stale-token runners [default: off].
+    #[arg(
+        long,
+        value_enum,
+        env = "RUNNER_MEDIC_REMEDIATION",
+        help_heading = "Remediation"
+    )]
+    pub remediation: Option<crate::remediate::policy::Mode>,
+    /// What remediation does [default: restart]. `reregister` is the seed
+    /// runbook (legacy registration tokens only).
+    #[arg(
+        long,
+        value_enum,
+        env = "RUNNER_MEDIC_STRATEGY",
+        help_heading = "Remediation"
+    )]
+    pub strategy: Option<crate::remediate::policy::Strategy>,
+    /// How pods are restarted [default: delete].
+    #[arg(
+        long,
+        value_enum,
+        env = "RUNNER_MEDIC_RESTART_METHOD",
+        help_heading = "Remediation"
+    )]
+    pub restart_method: Option<crate::remediate::policy::RestartMethod>,
+    /// A runner must be rejected this long before remediation [default: 5m].
+    #[arg(
+        long,
+        value_name = "DURATION",
+        env = "RUNNER_MEDIC_REMEDIATION_FOR",
+        help_heading = "Remediation"
+    )]
+    pub remediation_for: Option<String>,
+    /// ...with at least this many 403s [default: 3].
+    #[arg(
+        long,
+        value_name = "N",
+        env = "RUNNER_MEDIC_REMEDIATION_MIN_FORBIDDEN",
+        help_heading = "Remediation"
+    )]
+    pub remediation_min_forbidden: Option<u64>,
+    /// No new attempt on a workload this soon after the last [default: 30m].
+    #[arg(
+        long,
+        value_name = "DURATION",
+        env = "RUNNER_MEDIC_REMEDIATION_COOLDOWN",
+        help_heading = "Remediation"
+    )]
+    pub remediation_cooldown: Option<String>,
+    /// How long to wait for the new runner to poll [default: 3m].
+    #[arg(
+        long,
+        value_name = "DURATION",
+        env = "RUNNER_MEDIC_VERIFY_TIMEOUT",
+        help_heading = "Remediation"
+    )]
+    pub verify_timeout: Option<String>,
+    /// GitLab's URL, such as `https://gitlab.example.com`.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "RUNNER_MEDIC_GITLAB_URL",
+        help_heading = "Remediation"
+    )]
+    pub gitlab_url: Option<String>,
+    /// File holding the GitLab access token (or set RUNNER_MEDIC_GITLAB_TOKEN;
+    /// a token is never accepted as a flag value).
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "RUNNER_MEDIC_GITLAB_TOKEN_FILE",
+        help_heading = "Remediation"
+    )]
+    pub gitlab_token_file: Option<PathBuf>,
+    /// Where to look runners up: instance, group:PATH or project:PATH [default: instance].
+    #[arg(
+        long,
+        value_name = "SCOPE",
+        env = "RUNNER_MEDIC_GITLAB_RUNNER_SCOPE",
+        help_heading = "Remediation"
+    )]
+    pub gitlab_runner_scope: Option<String>,
+    /// Namespace of the leader-election Lease and the history ConfigMap
+    /// [default: runner-medic's own].
+    #[arg(
+        long,
+        value_name = "NS",
+        env = "RUNNER_MEDIC_LEASE_NAMESPACE",
+        help_heading = "Remediation"
+    )]
+    pub lease_namespace: Option<String>,
+    /// Name of the Lease [default: runner-medic].
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "RUNNER_MEDIC_LEASE_NAME",
+        help_heading = "Remediation"
+    )]
+    pub lease_name: Option<String>,
+    /// File holding the bearer token Alertmanager must send to
+    /// POST /api/v1/alerts (the webhook is off without it).
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "RUNNER_MEDIC_WEBHOOK_TOKEN_FILE",
+        help_heading = "Remediation"
+    )]
+    pub webhook_token_file: Option<PathBuf>,
 }
 
 /// `demo` options.
@@ -135,6 +243,17 @@ pub struct DemoArgs {
     /// Log filter for runner-medic's own logs (the narration is separate).
     #[arg(long, value_name = "FILTER", default_value = "error")]
     pub log_level: String,
+    /// Remediation mode of the demo.
+    #[arg(long, value_enum, default_value = "on")]
+    pub remediation: crate::remediate::policy::Mode,
+    /// How long the stale runner must be rejected before runner-medic acts
+    /// on its own (an alert through the webhook can trigger it sooner).
+    #[arg(long, value_name = "DURATION", default_value = "12s")]
+    pub remediation_for: String,
+    /// File holding the bearer token Alertmanager must send to
+    /// POST /api/v1/alerts (the webhook is off without it).
+    #[arg(long, value_name = "FILE")]
+    pub webhook_token_file: Option<PathBuf>,
 }
 
 /// `analyze` options.

@@ -7,6 +7,8 @@
 //! at once. Nothing downstream sees raw strings: [`Config`] holds compiled
 //! values.
 
+pub mod remediation;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -34,6 +36,12 @@ pub struct FileConfig {
     /// Process logs.
     #[serde(default)]
     pub log: LogFile,
+    /// Remediation (off by default).
+    #[serde(default)]
+    pub remediation: remediation::RemediationFile,
+    /// The Alertmanager webhook.
+    #[serde(default)]
+    pub webhook: remediation::WebhookFile,
 }
 
 /// `watch:` section. Every key can also be given as a flag or a
@@ -192,7 +200,14 @@ impl Config {
             }
         }
         let health = health_config(&file.health, &mut problems);
-        let _ = DaemonSettings::resolve(&DaemonOverrides::default(), file, &mut problems);
+        let daemon = DaemonSettings::resolve(&DaemonOverrides::default(), file, &mut problems);
+        let _ = remediation::resolve(
+            &remediation::RemediationOverrides::default(),
+            file,
+            &daemon.selector,
+            &|k| std::env::var(k).ok(),
+            &mut problems,
+        );
         if !problems.is_empty() {
             return Err(problems);
         }

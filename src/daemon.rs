@@ -17,12 +17,17 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::admin::webhook::Webhook;
 use crate::admin::{self, AdminState};
 use crate::classify::Classifier;
 use crate::config::DaemonSettings;
 use crate::health::HealthConfig;
 use crate::metrics::Metrics;
 use crate::pipeline::{Change, Pipeline, PipelineConfig, Snapshot};
+use crate::remediate::gitlab::Secret;
+use crate::remediate::lease::Elector;
+use crate::remediate::policy::Mode;
+use crate::remediate::{Controller, ControllerIo, RemediationConfig};
 use crate::source::follow::FollowConfig;
 use crate::source::kube::DiscoveryConfig;
 
@@ -53,6 +58,10 @@ pub struct DaemonConfig {
     pub health: HealthConfig,
     /// Follower timing beyond the settings (backoff; tests shorten it).
     pub follow: FollowConfig,
+    /// Remediation (`None`: off).
+    pub remediation: Option<RemediationConfig>,
+    /// The Alertmanager webhook's bearer token (`None`: webhook off).
+    pub webhook: Option<Secret>,
 }
 
 impl DaemonConfig {
@@ -73,6 +82,8 @@ impl DaemonConfig {
             classifier,
             health,
             follow,
+            remediation: None,
+            webhook: None,
         }
     }
 }
@@ -84,7 +95,7 @@ pub fn start(
     listener: TcpListener,
     changes: Option<mpsc::Sender<Change>>,
     token: CancellationToken,
-) -> std::io::Result<Daemon> {
+) -> anyhow::Result<Daemon> {
     let addr = listener.local_addr()?;
     let (registry, metrics) = Metrics::new_registry();
     let s = &config.settings;
@@ -100,7 +111,38 @@ pub fn start(
         },
         changes,
     );
-    let state = AdminState::new(registry, snapshot.clone());
+    let (alerts_tx, alerts_rx) = mpsc::channel(64);
+    if config.webhook.is_some() && config.remediation.is_none() {
+        tracing::warn!(
+            "a webhook token is set but remediation is off: the Alertmanager webhook stays disabled"
+        );
+    }
+    let webhook = config
+        .webhook
+        .clone()
+        .filter(|_| config.remediation.is_some())
+        .map(|token| Webhook {
+            token,
+            alerts: alerts_tx.clone(),
+        });
+    let state = AdminState::with_webhook(registry, snapshot.clone(), webhook);
+    let mut remediation = None;
+    if let Some(rc) = config.remediation.clone() {
+        let acting = rc.policy.mode == Mode::On;
+        // Dry-run takes no lease (it writes nothing); every replica reports.
+        let (leader_tx, leader_rx) = watch::channel(!acting);
+        let elector = acting.then(|| {
+            let e = Elector::new(client.clone(), rc.lease.clone());
+            tokio::spawn(e.run(leader_tx, metrics.clone(), token.clone()))
+        });
+        let io = ControllerIo {
+            snapshot: snapshot.clone(),
+            leader: leader_rx,
+            alerts: alerts_rx,
+        };
+        let controller = Controller::new(rc, client.clone(), metrics.clone(), io)?;
+        remediation = Some((tokio::spawn(controller.run(token.clone())), elector));
+    }
     let discovery = DiscoveryConfig {
         namespaces: s.namespaces.clone(),
         selector: s.selector.clone(),
@@ -122,6 +164,12 @@ pub fn start(
         token.cancelled().await;
         state.shutting_down();
         tracing::info!("stopping: closing log streams");
+        if let Some((controller, elector)) = remediation {
+            let _ = controller.await;
+            if let Some(e) = elector {
+                let _ = e.await;
+            }
+        }
         let _ = source.await;
         let _ = pipeline_task.await;
         tracing::info!("pipeline drained; stopping the admin server");

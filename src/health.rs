@@ -26,7 +26,7 @@ use jiff::Timestamp;
 use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 
-pub use diagnosis::Diagnosis;
+pub use diagnosis::{Diagnosis, human_duration};
 pub use fleet::FleetIncident;
 
 use crate::event::{Cause, Class, Detail, Event, RunnerId, Workflow};
@@ -602,6 +602,87 @@ impl Tracker {
     pub fn diagnose(&self, key: &RunnerKey, now: Option<Timestamp>) -> Option<Diagnosis> {
         let r = self.runners.get(key)?;
         Some(diagnosis::diagnose(self, r, now))
+    }
+}
+
+/// A runner as the remediation controller sees it: a plain copy, free of
+/// the tracker's borrows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunnerView {
+    /// Identity.
+    pub key: RunnerKey,
+    /// Pods that logged it, oldest first; the last is current.
+    pub pods: Vec<Arc<str>>,
+    /// State.
+    pub state: State,
+    /// When the state began.
+    pub since: Option<Timestamp>,
+    /// First 403 since the last success.
+    pub first_forbidden: Option<Timestamp>,
+    /// Last 403.
+    pub last_forbidden: Option<Timestamp>,
+    /// 403s since the last success.
+    pub consecutive_forbidden: u64,
+    /// First success ever.
+    pub first_success: Option<Timestamp>,
+    /// Last success.
+    pub last_success: Option<Timestamp>,
+    /// Successful job requests.
+    pub job_requests_ok: u64,
+    /// First line.
+    pub first_seen: Option<Timestamp>,
+    /// Registration workflow: the runner's own evidence, else the workload's.
+    pub workflow: Workflow,
+    /// The id is a registration token's.
+    pub registration_token: bool,
+    /// Part of a fleet-wide rejection.
+    pub fleet_incident: bool,
+    /// Replaced by a newer runner of the workload.
+    pub superseded_by: Option<RunnerId>,
+}
+
+impl RunnerView {
+    /// The pod that logged it last.
+    pub fn pod(&self) -> &str {
+        self.pods.last().map_or("", |p| p)
+    }
+}
+
+impl Tracker {
+    /// Every runner, as plain views (for the remediation controller).
+    pub fn views(&self) -> Vec<RunnerView> {
+        self.runners
+            .values()
+            .map(|r| {
+                let workflow = match r.workflow {
+                    Workflow::Unknown => self
+                        .workload(&r.key.namespace, &r.key.workload)
+                        .map_or(Workflow::Unknown, |f| f.workflow),
+                    w => w,
+                };
+                RunnerView {
+                    key: r.key.clone(),
+                    pods: r.pods.clone(),
+                    state: r.state,
+                    since: r.since.at,
+                    first_forbidden: r.first_forbidden.and_then(|s| s.at),
+                    last_forbidden: r.last_forbidden.and_then(|s| s.at),
+                    consecutive_forbidden: r.consecutive_forbidden,
+                    first_success: r.first_success.and_then(|s| s.at),
+                    last_success: r.last_success.and_then(|s| s.at),
+                    job_requests_ok: r.count(Class::JobRequestOk),
+                    first_seen: r.first_seen.at,
+                    workflow,
+                    registration_token: r.registration_token,
+                    fleet_incident: self.fleet_incident(&r.key).is_some(),
+                    superseded_by: r
+                        .state
+                        .is_bad()
+                        .then(|| self.superseded_by(&r.key).map(|n| n.key.runner))
+                        .flatten(),
+                }
+            })
+            .collect()
     }
 }
 

@@ -31,6 +31,7 @@ pub mod metrics;
 pub mod parse;
 pub mod pipeline;
 pub mod redact;
+pub mod remediate;
 pub mod shutdown;
 pub mod sim;
 pub mod source;

@@ -171,6 +171,57 @@ pub struct ToLabels {
     pub to: State,
 }
 
+/// A remediation outcome.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RemediationLabels {
+    /// Namespace.
+    pub namespace: Arc<str>,
+    /// Workload.
+    pub workload: Arc<str>,
+    /// `restart`, `reregister`, `rotate`, `recreate`.
+    pub strategy: &'static str,
+    /// `succeeded` or `failed`.
+    pub result: &'static str,
+}
+
+/// A remediation decision.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DecisionLabels {
+    /// Namespace.
+    pub namespace: Arc<str>,
+    /// Workload.
+    pub workload: Arc<str>,
+    /// `act`, `dry_run` or `refuse`.
+    pub verdict: &'static str,
+    /// The check that refused (`none` when all passed).
+    pub check: &'static str,
+}
+
+/// A workload.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WorkloadLabels {
+    /// Namespace.
+    pub namespace: Arc<str>,
+    /// Workload.
+    pub workload: Arc<str>,
+}
+
+/// A strategy.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StrategyLabels {
+    /// Strategy.
+    pub strategy: &'static str,
+}
+
+/// A GitLab API call.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct GitlabLabels {
+    /// Which call (`version`, `graphql_runners`, `delete_runner`, ...).
+    pub endpoint: &'static str,
+    /// `2xx`, `4xx`, `5xx` or `error` (no answer).
+    pub status_class: &'static str,
+}
+
 /// Build information.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct BuildLabels {
@@ -202,6 +253,13 @@ pub struct Metrics {
     overflows: Family<ChannelLabels, Counter>,
     line_delay: Histogram,
     pods: Gauge,
+    remediations: Family<RemediationLabels, Counter>,
+    decisions: Family<DecisionLabels, Counter>,
+    in_progress: Gauge,
+    circuit_open: Family<WorkloadLabels, Gauge>,
+    remediation_duration: Family<StrategyLabels, Histogram>,
+    gitlab_requests: Family<GitlabLabels, Counter>,
+    leader: Gauge,
 }
 
 impl Metrics {
@@ -231,6 +289,18 @@ impl Metrics {
                 0.0001, 3.0, 11,
             )),
             pods: Gauge::default(),
+            remediations: Family::default(),
+            decisions: Family::default(),
+            in_progress: Gauge::default(),
+            circuit_open: Family::default(),
+            // 5 s .. ~40 min
+            remediation_duration: Family::new_with_constructor(|| {
+                Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
+                    5.0, 2.0, 10,
+                ))
+            }),
+            gitlab_requests: Family::default(),
+            leader: Gauge::default(),
         };
         let r = registry;
         // Registered first and counted last by the pipeline: a scrape that
@@ -330,6 +400,42 @@ impl Metrics {
             m.line_delay.clone(),
         );
         r.register("watched_pods", "Runner pods being followed", m.pods.clone());
+        r.register(
+            "remediations",
+            "Remediations carried out, by strategy and verified result",
+            m.remediations.clone(),
+        );
+        r.register(
+            "remediation_decisions",
+            "Remediation decisions, by verdict and the check that refused",
+            m.decisions.clone(),
+        );
+        r.register(
+            "remediation_in_progress",
+            "1 while a remediation runs",
+            m.in_progress.clone(),
+        );
+        r.register(
+            "remediation_circuit_open",
+            "1 when a workload's remediation circuit breaker is open (a person must reset it)",
+            m.circuit_open.clone(),
+        );
+        r.register_with_unit(
+            "remediation_duration",
+            "Time from the start of a remediation to its verified end",
+            Unit::Seconds,
+            m.remediation_duration.clone(),
+        );
+        r.register(
+            "gitlab_requests",
+            "GitLab API requests, by endpoint and status class",
+            m.gitlab_requests.clone(),
+        );
+        r.register(
+            "leader",
+            "1 when this replica holds the remediation lease",
+            m.leader.clone(),
+        );
         r.register(
             "build",
             "runner-medic build information",
@@ -443,6 +549,76 @@ impl Metrics {
     /// A runner was not tracked (cap reached).
     pub fn runner_refused(&self) {
         self.runners_refused.inc();
+    }
+
+    /// A GitLab request finished.
+    pub fn gitlab_request(&self, endpoint: &'static str, status_class: &'static str) {
+        self.gitlab_requests
+            .get_or_create(&GitlabLabels {
+                endpoint,
+                status_class,
+            })
+            .inc();
+    }
+
+    /// A remediation decision was taken.
+    pub fn decision(
+        &self,
+        namespace: &str,
+        workload: &str,
+        verdict: &'static str,
+        check: &'static str,
+    ) {
+        self.decisions
+            .get_or_create(&DecisionLabels {
+                namespace: namespace.into(),
+                workload: workload.into(),
+                verdict,
+                check,
+            })
+            .inc();
+    }
+
+    /// A remediation ended.
+    pub fn remediation(
+        &self,
+        namespace: &str,
+        workload: &str,
+        strategy: &'static str,
+        result: &'static str,
+        secs: f64,
+    ) {
+        self.remediations
+            .get_or_create(&RemediationLabels {
+                namespace: namespace.into(),
+                workload: workload.into(),
+                strategy,
+                result,
+            })
+            .inc();
+        self.remediation_duration
+            .get_or_create(&StrategyLabels { strategy })
+            .observe(secs);
+    }
+
+    /// A remediation runs (or not).
+    pub fn in_progress(&self, running: bool) {
+        self.in_progress.set(i64::from(running));
+    }
+
+    /// A workload's circuit breaker state.
+    pub fn circuit(&self, namespace: &str, workload: &str, open: bool) {
+        self.circuit_open
+            .get_or_create(&WorkloadLabels {
+                namespace: namespace.into(),
+                workload: workload.into(),
+            })
+            .set(i64::from(open));
+    }
+
+    /// This replica holds the lease (or not).
+    pub fn leader(&self, is_leader: bool) {
+        self.leader.set(i64::from(is_leader));
     }
 
     /// Creates every series of a newly tracked runner.

@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, watch};
 use crate::analyze::{InputStats, Report};
 use crate::classify::Classifier;
 use crate::event::Class;
-use crate::health::{Diagnosis, HealthConfig, RunnerKey, State, Tracker, Transition};
+use crate::health::{Diagnosis, HealthConfig, RunnerKey, RunnerView, State, Tracker, Transition};
 use crate::metrics::{Channel, Metrics, RunnerSeries};
 use crate::parse::Parser;
 use crate::source::{Line, SourceEvent};
@@ -64,6 +64,8 @@ pub struct Snapshot {
     pub report: Arc<Report>,
     /// The initial pod list was synced.
     pub synced: bool,
+    /// Every runner, for the remediation controller.
+    pub runners: Arc<Vec<RunnerView>>,
 }
 
 /// The pipeline's state.
@@ -95,6 +97,7 @@ impl Pipeline {
         let (snapshot, rx) = watch::channel(Snapshot {
             report: Arc::new(empty),
             synced: false,
+            runners: Arc::new(Vec::new()),
         });
         (
             Pipeline {
@@ -187,6 +190,13 @@ impl Pipeline {
                     .entry(r.key.clone())
                     .or_insert_with(|| self.metrics.runner_series(&r.key, &pod));
                 series.event(event.class);
+                // What the remediation controller verifies with: a runner's
+                // first successful poll, and any new 403.
+                if (event.class == Class::JobRequestOk && r.count(Class::JobRequestOk) == 1)
+                    || event.class == Class::JobRequestForbidden
+                {
+                    self.dirty = true;
+                }
                 if obs.transition.is_some() || *series.pod() != pod {
                     let since = r.since.at.map(|t| t.as_millisecond() as f64 / 1000.0);
                     self.metrics.runner_state(series, &pod, r.state, since);
@@ -286,6 +296,7 @@ impl Pipeline {
         self.snapshot.send_replace(Snapshot {
             report: Arc::new(report),
             synced: self.synced,
+            runners: Arc::new(self.tracker.views()),
         });
     }
 

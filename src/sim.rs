@@ -7,6 +7,8 @@
 //!   pods whose logs the scripts write, and fault injection.
 pub mod cluster;
 pub mod driver;
+pub mod gitlab;
 pub mod kube;
 pub mod render;
 pub mod scenario;
+pub mod world;

@@ -59,6 +59,12 @@ fn all_metrics() -> String {
     m.transition(State::Forbidden);
     m.runner_refused();
     m.unattributed_event(&"ns".into(), &"w".into(), Class::Other);
+    m.gitlab_request("version", "2xx");
+    m.decision("ns", "w", "refuse", "gitlab");
+    m.remediation("ns", "w", "reregister", "succeeded", 12.0);
+    m.in_progress(false);
+    m.circuit("ns", "w", false);
+    m.leader(true);
     Metrics::encode(&registry)
 }
 

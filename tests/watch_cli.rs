@@ -205,6 +205,106 @@ async fn watch_follows_a_kubeconfig_cluster_exports_strict_openmetrics_and_leaks
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The issue's "done means": `watch --remediation on --strategy reregister
+/// --gitlab-url URL --gitlab-token-file F` against an API server and a GitLab
+/// that speak the real wire formats carries out the seed runbook once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_with_remediation_on_carries_out_the_seed_runbook_once() {
+    use runner_medic::sim::world::SIM_PAT;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let world = runner_medic::demo::start_world(&stop).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("rm-remediate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(&kubeconfig, world.kube.kubeconfig("gitlab-runner")).unwrap();
+    let token_file = dir.join("gitlab-token");
+    std::fs::write(&token_file, format!("{SIM_PAT}\n")).unwrap();
+    let url = world.gitlab.url();
+    let mut run = spawn(
+        &[
+            "watch",
+            "--namespace",
+            "gitlab-runner",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--log-level",
+            "runner_medic=debug,warn",
+            "--remediation",
+            "on",
+            "--strategy",
+            "reregister",
+            "--remediation-for",
+            "3s",
+            "--gitlab-url",
+            &url,
+            "--gitlab-token-file",
+            token_file.to_str().unwrap(),
+            "--lease-namespace",
+            "runner-medic",
+        ],
+        &kubeconfig,
+    );
+    let started = run.wait_log("watching");
+    let v: serde_json::Value = serde_json::from_str(&started).unwrap();
+    let addr: std::net::SocketAddr = v["listen"].as_str().unwrap().parse().unwrap();
+    wait_metrics(addr, "a healthy seed runner", |m| {
+        state_is(m, "HYErDk_6w", "healthy")
+    })
+    .await;
+    world.gitlab.lock().expire(runner_medic::demo::SEED_TOKEN);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let succeeded = |m: &str| {
+        m.lines().any(|l| {
+            l.starts_with("runner_medic_remediations_total{")
+                && l.contains("result=\"succeeded\"")
+                && l.ends_with(" 1")
+        })
+    };
+    let metrics = loop {
+        let (_, m) = get(addr, "/metrics").await;
+        if succeeded(&m) {
+            break m;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no verified remediation within 60s:\n{m}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(value(&metrics, "runner_medic_leader"), Some(1.0));
+    let deletes: Vec<_> = world
+        .gitlab
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.uri)
+        .collect();
+    assert_eq!(deletes, vec!["/api/v4/runners/1".to_owned()]);
+    sigterm(&run.child);
+    let (status, logs) = tokio::task::spawn_blocking(move || {
+        let s = run.child.wait().unwrap();
+        run.drain();
+        (s, run.stderr.join("\n"))
+    })
+    .await
+    .unwrap();
+    assert!(status.success(), "exit status {status:?}\n{logs}");
+    for step in [
+        "remediating",
+        "RunnerDeleted",
+        "PodsRestarted",
+        "RemediationSucceeded",
+    ] {
+        assert!(logs.contains(step), "{step} not logged:\n{logs}");
+    }
+    assert!(!logs.contains("glpat-"), "{logs}");
+    assert!(!logs.contains("HYErDk_6wF"), "{logs}");
+    stop.cancel();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_without_a_cluster_says_how_to_configure_one() {
     let dir = std::env::temp_dir().join(format!("rm-nocluster-{}", std::process::id()));
@@ -247,9 +347,10 @@ fn watch_rejects_bad_settings_naming_each_one() {
 }
 
 #[test]
-fn the_demo_narrates_the_seed_incident() {
+fn the_demo_carries_out_the_seed_runbook_after_refusing_during_the_outage() {
     let out = Command::new(env!("CARGO_BIN_EXE_runner-medic"))
-        .args(["demo", "--duration", "28s", "--listen", "127.0.0.1:0"])
+        .args(["demo", "--duration", "40s", "--listen", "127.0.0.1:0"])
+        .args(["--log-level", "runner_medic=debug,info"])
         .output()
         .unwrap();
     assert!(
@@ -258,21 +359,61 @@ fn the_demo_narrates_the_seed_incident() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8_lossy(&out.stdout);
+    let at = |needle: &str| {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} is not in the narration:\n{text}"))
+    };
     assert!(text.contains("status page  http://127.0.0.1:"), "{text}");
+    // Detected and latched.
+    let forbidden = at("runner HYErDk_6w (gitlab-runner/gitlab-runner): healthy -> forbidden");
+    let locked = at("runner HYErDk_6w (gitlab-runner/gitlab-runner): forbidden -> locked_out");
+    at("the authentication token is rejected");
+    // The outage: the healthy runners see it, runner-medic refuses to act.
+    let down = at("GitLab goes down");
+    at("(gitlab-runner/gitlab-runner-build): healthy -> gitlab_unavailable");
+    let refused = at("remediation of runner HYErDk_6w refused: gitlab: GitLab is not healthy");
+    let back = at("GitLab is back");
+    // The runbook, in order, once.
+    let acting = at("remediating runner HYErDk_6w (reregister): every check passed");
+    let deleted = at("RunnerDeleted: deleted runner HYErDk_6w");
+    let restarted = at("PodsRestarted: deleted pod(s) gitlab-runner-7d9c6b5f4-");
+    let verified = at("RemediationSucceeded: verified: runner ");
     assert!(
-        text.contains("runner HYErDk_6w (gitlab-runner/gitlab-runner): healthy -> forbidden"),
+        forbidden < locked && locked < down && down < refused && refused < back,
         "{text}"
     );
-    assert!(text.contains("forbidden -> locked_out"), "{text}");
     assert!(
-        text.contains("the authentication token is rejected"),
+        back < acting && acting < deleted && deleted < restarted && restarted < verified,
         "{text}"
     );
+    assert_eq!(text.matches("RunnerDeleted").count(), 1, "{text}");
+    assert!(!text.contains("RemediationFailed"), "{text}");
+    // The new runner has another id and is healthy.
+    let new_id = text[verified..]
+        .trim_start_matches("RemediationSucceeded: verified: runner ")
+        .split_whitespace()
+        .next()
+        .unwrap();
+    assert_ne!(new_id, "HYErDk_6w");
     assert!(
-        text.contains(
-            "runner Pq4Wn7Ys2 (gitlab-runner/gitlab-runner-deploy): healthy -> gitlab_unavailable"
-        ),
+        text.contains(&format!(
+            "runner {new_id} (gitlab-runner/gitlab-runner): unknown -> healthy"
+        )),
         "{text}"
     );
+    // No token in the narration or in runner-medic's own debug logs: not
+    // the stale one, not the access token, not the tokens GitLab issued.
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        logs.contains("remediating"),
+        "debug logs were captured:\n{logs}"
+    );
+    let issued = regex::Regex::new(r"t1_[A-Za-z0-9]{7,}").unwrap();
+    for output in [&text, &logs] {
+        assert!(!output.contains("HYErDk_6wF"), "{output}");
+        assert!(!output.contains("glpat-"), "{output}");
+        assert!(!output.contains("GR1348941F"), "{output}");
+        assert!(!issued.is_match(output), "{output}");
+    }
     assert!(text.contains("demo finished."), "{text}");
 }

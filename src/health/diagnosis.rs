@@ -58,7 +58,8 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     }
 }
 
-fn human_duration(d: std::time::Duration) -> String {
+/// `90s`, `5m`, `1h30m`: short durations for people.
+pub fn human_duration(d: std::time::Duration) -> String {
     let s = d.as_secs();
     let (h, m, sec) = (s / 3600, (s % 3600) / 60, s % 60);
     match (h, m, sec) {

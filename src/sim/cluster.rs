@@ -216,15 +216,57 @@ pub struct State {
     pub faults: Vec<Fault>,
     /// Requests received.
     pub requests: Vec<Recorded>,
+    /// Other objects (Deployments, ReplicaSets, Leases, ConfigMaps,
+    /// Secrets, Events) as JSON, by (kind, namespace, name).
+    pub objects: BTreeMap<(String, String, String), serde_json::Value>,
     uid_counter: u64,
 }
 
+/// What happened to the cluster through its API (for the simulated
+/// controllers that react to it, as a Deployment controller does).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiEvent {
+    /// A pod was deleted through the API.
+    PodDeleted {
+        /// Namespace.
+        namespace: String,
+        /// Pod.
+        pod: String,
+    },
+    /// A Deployment was patched (e.g. a rollout restart).
+    DeploymentPatched {
+        /// Namespace.
+        namespace: String,
+        /// Deployment.
+        name: String,
+    },
+    /// A Secret was written.
+    SecretWritten {
+        /// Namespace.
+        namespace: String,
+        /// Secret.
+        name: String,
+    },
+}
+
 /// The simulated cluster, shared by the HTTP server and its drivers.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Cluster {
     state: Mutex<State>,
     /// Woken on every pod change (watches wait on it).
     pub changed: Notify,
+    /// Changes made through the API.
+    pub api_events: tokio::sync::broadcast::Sender<ApiEvent>,
+}
+
+impl Default for Cluster {
+    fn default() -> Self {
+        Cluster {
+            state: Mutex::new(State::default()),
+            changed: Notify::new(),
+            api_events: tokio::sync::broadcast::channel(1024).0,
+        }
+    }
 }
 
 impl Cluster {
@@ -391,6 +433,62 @@ impl Cluster {
         }
         self.changed.notify_waiters();
         true
+    }
+
+    /// Stores an object (Deployment, Lease...) with a new resourceVersion;
+    /// returns it as stored.
+    pub fn put_object(
+        &self,
+        kind: &str,
+        ns: &str,
+        name: &str,
+        mut obj: serde_json::Value,
+    ) -> serde_json::Value {
+        let mut st = self.lock();
+        st.rv += 1;
+        obj["metadata"]["resourceVersion"] = st.rv.to_string().into();
+        obj["metadata"]["name"] = name.into();
+        obj["metadata"]["namespace"] = ns.into();
+        if obj["metadata"]["uid"].is_null() {
+            st.uid_counter += 1;
+            obj["metadata"]["uid"] =
+                format!("00000000-0000-4000-9000-{:012x}", st.uid_counter).into();
+        }
+        if obj["metadata"]["creationTimestamp"].is_null() {
+            obj["metadata"]["creationTimestamp"] = Timestamp::now()
+                .round(jiff::Unit::Second)
+                .unwrap_or(Timestamp::now())
+                .to_string()
+                .into();
+        }
+        st.objects.insert(
+            (kind.to_owned(), ns.to_owned(), name.to_owned()),
+            obj.clone(),
+        );
+        obj
+    }
+
+    /// An object by kind, namespace and name.
+    pub fn object(&self, kind: &str, ns: &str, name: &str) -> Option<serde_json::Value> {
+        self.lock()
+            .objects
+            .get(&(kind.to_owned(), ns.to_owned(), name.to_owned()))
+            .cloned()
+    }
+
+    /// Every object of a kind.
+    pub fn objects(&self, kind: &str) -> Vec<serde_json::Value> {
+        self.lock()
+            .objects
+            .iter()
+            .filter(|((k, _, _), _)| k == kind)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// Tells the simulated controllers.
+    pub fn announce(&self, e: ApiEvent) {
+        let _ = self.api_events.send(e);
     }
 
     /// Queues a fault.

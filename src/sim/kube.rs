@@ -10,6 +10,7 @@
 
 mod handlers;
 mod logs;
+mod objects;
 mod watch;
 
 use std::convert::Infallible;
@@ -177,7 +178,6 @@ struct Req<'a> {
     segments: &'a [&'a str],
     query: &'a Query,
     accept: &'a str,
-    #[allow(dead_code)] // used by mutating routes
     body: &'a Bytes,
 }
 

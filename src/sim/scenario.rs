@@ -408,6 +408,11 @@ impl PodScript {
             }
             self.forbidden(id);
         }
+        self.lockout(id)
+    }
+
+    /// The runner disables itself after three rejected requests.
+    pub fn lockout(&mut self, id: &str) -> &mut Self {
         let e = Entry::new(
             Level::Error,
             format!(

@@ -6,7 +6,7 @@ use http::{Method, Response, StatusCode};
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Pod;
 
-use super::{Body, Ctx, Req, full, json, logs, status, watch};
+use super::{Body, Ctx, Req, full, json, logs, objects, status, watch};
 use crate::sim::cluster::Fault;
 
 pub(super) async fn handle(ctx: &Ctx, r: Req<'_>) -> Response<Body> {
@@ -42,6 +42,19 @@ pub(super) async fn handle(ctx: &Ctx, r: Req<'_>) -> Response<Body> {
         }
         (&Method::GET, ["api", "v1", "namespaces", ns, "pods", name, "log"]) => {
             logs::serve(ctx, &r, ns, name)
+        }
+        (&Method::DELETE, ["api", "v1", "namespaces", ns, "pods", name]) => {
+            objects::delete_pod(ctx, &r, ns, name)
+        }
+        (_, ["api", "v1", "namespaces", ns, plural]) => objects::handle(ctx, &r, ns, plural, None),
+        (_, ["api", "v1", "namespaces", ns, plural, name]) => {
+            objects::handle(ctx, &r, ns, plural, Some(name))
+        }
+        (_, ["apis", _group, _version, "namespaces", ns, plural]) => {
+            objects::handle(ctx, &r, ns, plural, None)
+        }
+        (_, ["apis", _group, _version, "namespaces", ns, plural, name]) => {
+            objects::handle(ctx, &r, ns, plural, Some(name))
         }
         _ => not_found_route(),
     }

@@ -1,0 +1,198 @@
+//! `POST /api/v1/alerts`: Alertmanager's webhook (payload version 4).
+//!
+//! Authenticated by a bearer token (compared in constant time); disabled
+//! (404) when no token is configured; bodies over 256 KiB are refused
+//! (413) before being read whole. Each firing alert whose `namespace`,
+//! `workload` and `runner` labels name a tracked runner is passed to the
+//! remediation controller, which still requires its own state to agree.
+//! Errors are JSON: `{"error": "..."}`.
+
+use std::convert::Infallible;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use super::Body;
+use crate::event::RunnerId;
+use crate::pipeline::Snapshot;
+use crate::remediate::AlertRequest;
+use crate::remediate::gitlab::Secret;
+
+/// Largest accepted body.
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// The webhook's configuration.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    /// The expected bearer token.
+    pub token: Secret,
+    /// Where accepted alerts go.
+    pub alerts: mpsc::Sender<AlertRequest>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Payload {
+    version: String,
+    alerts: Vec<Alert>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Alert {
+    status: String,
+    #[serde(default)]
+    labels: std::collections::BTreeMap<String, String>,
+}
+
+fn reply(status: StatusCode, body: serde_json::Value) -> Response<Body> {
+    let mut r = Response::new(
+        Full::new(Bytes::from(body.to_string()))
+            .map_err(|e: Infallible| match e {})
+            .boxed(),
+    );
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+fn error(status: StatusCode, msg: &str) -> Response<Body> {
+    reply(status, serde_json::json!({ "error": msg }))
+}
+
+/// Compares without an early exit (no timing signal about the token).
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = a.len() ^ b.len();
+    for i in 0..a.len().max(b.len()) {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        diff |= usize::from(x ^ y);
+    }
+    diff == 0
+}
+
+/// Handles one webhook request.
+pub async fn handle(
+    hook: Option<&Webhook>,
+    snapshot: &Snapshot,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    let Some(hook) = hook else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "the Alertmanager webhook is disabled: start runner-medic with --webhook-token-file",
+        );
+    };
+    let presented = req
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !constant_time_eq(presented.as_bytes(), hook.token.expose().as_bytes()) {
+        let mut r = error(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
+        r.headers_mut().insert(
+            http::header::WWW_AUTHENTICATE,
+            http::HeaderValue::from_static("Bearer"),
+        );
+        return r;
+    }
+    let declared = req
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY) {
+        return error(StatusCode::PAYLOAD_TOO_LARGE, "body larger than 256 KiB");
+    }
+    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            return error(StatusCode::PAYLOAD_TOO_LARGE, "body larger than 256 KiB");
+        }
+        Err(_) => return error(StatusCode::BAD_REQUEST, "could not read the body"),
+    };
+    let payload: Payload = match serde_json::from_slice(&body) {
+        Ok(p) => p,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                &format!("not an Alertmanager webhook payload: {e}"),
+            );
+        }
+    };
+    if payload.version != "4" {
+        return error(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "payload version {:?} is not supported (Alertmanager sends \"4\")",
+                payload.version
+            ),
+        );
+    }
+    let mut accepted = 0usize;
+    let mut unknown = 0usize;
+    let mut firing = 0usize;
+    for alert in payload.alerts.iter().filter(|a| a.status == "firing") {
+        firing += 1;
+        let label = |k: &str| alert.labels.get(k).map(String::as_str).unwrap_or("");
+        let Some(runner) = RunnerId::normalize(label("runner")) else {
+            unknown += 1;
+            continue;
+        };
+        let tracked = snapshot.runners.iter().any(|r| {
+            *r.key.namespace == *label("namespace")
+                && *r.key.workload == *label("workload")
+                && r.key.runner.matches(&runner)
+        });
+        if !tracked {
+            unknown += 1;
+            continue;
+        }
+        let request = AlertRequest {
+            alertname: label("alertname").to_owned(),
+            namespace: label("namespace").to_owned(),
+            workload: label("workload").to_owned(),
+            runner,
+        };
+        if hook.alerts.try_send(request).is_ok() {
+            accepted += 1;
+        } else {
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the remediation queue is full; Alertmanager will retry",
+            );
+        }
+    }
+    if firing > 0 && accepted == 0 {
+        return reply(
+            StatusCode::NOT_FOUND,
+            serde_json::json!({"error": "no firing alert names a tracked runner (labels namespace, workload, runner)", "unknown": unknown}),
+        );
+    }
+    reply(
+        StatusCode::OK,
+        serde_json::json!({"accepted": accepted, "unknown": unknown}),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_compare_fully() {
+        assert!(constant_time_eq(b"secret-token", b"secret-token"));
+        assert!(!constant_time_eq(b"secret-token", b"secret-tokem"));
+        assert!(!constant_time_eq(b"secret", b"secret-token"));
+        assert!(!constant_time_eq(b"", b"x"));
+    }
+}

@@ -1,0 +1,496 @@
+//! The `remediation:` and `webhook:` sections, their flags and variables,
+//! validated into a [`RemediationConfig`]. Secrets come from files or the
+//! environment only, never from a flag value, and never appear in an error.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::{FileConfig, Problem, parse_duration};
+use crate::remediate::RemediationConfig;
+use crate::remediate::gitlab::{GitlabConfig, RunnerScope, Secret};
+use crate::remediate::lease::LeaseConfig;
+use crate::remediate::policy::{Mode, Policy, RestartMethod, Strategy};
+
+/// `remediation:` section.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RemediationFile {
+    /// `off` (default), `dry-run` or `on`.
+    #[serde(default)]
+    pub mode: Option<Mode>,
+    /// `restart` (default), `reregister`, `rotate` or `recreate`.
+    #[serde(default)]
+    pub strategy: Option<Strategy>,
+    /// `delete` (default) or `rollout`.
+    #[serde(default)]
+    pub restart_method: Option<RestartMethod>,
+    /// How long a runner must be rejected (`5m`).
+    #[serde(default, rename = "for")]
+    pub for_: Option<String>,
+    /// Minimum 403s (3).
+    #[serde(default)]
+    pub min_forbidden: Option<u64>,
+    /// Per-workload cooldown (`30m`).
+    #[serde(default)]
+    pub cooldown: Option<String>,
+    /// Attempts per window (3).
+    #[serde(default)]
+    pub max_attempts: Option<usize>,
+    /// The window (`24h`).
+    #[serde(default)]
+    pub attempt_window: Option<String>,
+    /// Failed attempts in the window that open the circuit breaker (2).
+    #[serde(default)]
+    pub max_failures: Option<usize>,
+    /// Verification timeout (`3m`).
+    #[serde(default)]
+    pub verify_timeout: Option<String>,
+    /// How often candidates are evaluated (`5s`).
+    #[serde(default)]
+    pub interval: Option<String>,
+    /// Secret key of the runner token (`runner-token`).
+    #[serde(default)]
+    pub secret_key: Option<String>,
+    /// GitLab access.
+    #[serde(default)]
+    pub gitlab: GitlabFile,
+    /// Leader election.
+    #[serde(default)]
+    pub lease: LeaseFile,
+}
+
+/// `remediation.gitlab:`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GitlabFile {
+    /// `https://gitlab.example.com`.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// File holding the access token (or set RUNNER_MEDIC_GITLAB_TOKEN).
+    #[serde(default)]
+    pub token_file: Option<PathBuf>,
+    /// `instance`, `group:<path>` or `project:<path>`.
+    #[serde(default)]
+    pub runner_scope: Option<String>,
+    /// Requests per second (1).
+    #[serde(default)]
+    pub rate: Option<f64>,
+    /// Request timeout (`30s`).
+    #[serde(default)]
+    pub timeout: Option<String>,
+    /// PEM file of a private CA.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// `remediation.lease:`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LeaseFile {
+    /// Namespace (default: runner-medic's own).
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Name (`runner-medic`).
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// `webhook:` section.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookFile {
+    /// File holding the bearer token Alertmanager sends.
+    #[serde(default)]
+    pub token_file: Option<PathBuf>,
+}
+
+/// Remediation settings from flags and the environment.
+#[derive(Debug, Clone, Default)]
+pub struct RemediationOverrides {
+    /// `--remediation`.
+    pub mode: Option<Mode>,
+    /// `--strategy`.
+    pub strategy: Option<Strategy>,
+    /// `--restart-method`.
+    pub restart_method: Option<RestartMethod>,
+    /// `--remediation-for`.
+    pub for_: Option<String>,
+    /// `--remediation-min-forbidden`.
+    pub min_forbidden: Option<u64>,
+    /// `--remediation-cooldown`.
+    pub cooldown: Option<String>,
+    /// `--verify-timeout`.
+    pub verify_timeout: Option<String>,
+    /// `--gitlab-url`.
+    pub gitlab_url: Option<String>,
+    /// `--gitlab-token-file`.
+    pub gitlab_token_file: Option<PathBuf>,
+    /// `--gitlab-runner-scope`.
+    pub gitlab_runner_scope: Option<String>,
+    /// `--lease-namespace`.
+    pub lease_namespace: Option<String>,
+    /// `--lease-name`.
+    pub lease_name: Option<String>,
+    /// `--webhook-token-file`.
+    pub webhook_token_file: Option<PathBuf>,
+}
+
+/// Reads an environment variable (injected for tests).
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+fn secret_from_file(
+    path: &std::path::Path,
+    field: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<Secret> {
+    match std::fs::read_to_string(path) {
+        Ok(text) if !text.trim().is_empty() => Some(Secret::new(&text)),
+        Ok(_) => {
+            problems.push(Problem {
+                path: field.into(),
+                message: format!("{} is empty; put the token in it", path.display()),
+            });
+            None
+        }
+        Err(e) => {
+            problems.push(Problem {
+                path: field.into(),
+                message: format!("cannot read {}: {e}", path.display()),
+            });
+            None
+        }
+    }
+}
+
+/// Validated remediation settings (`None` when the mode is off) and the
+/// webhook token (`None`: the webhook is disabled).
+pub fn resolve(
+    o: &RemediationOverrides,
+    f: &FileConfig,
+    selector: &str,
+    env: Env<'_>,
+    problems: &mut Vec<Problem>,
+) -> (Option<RemediationConfig>, Option<Secret>) {
+    let r = &f.remediation;
+    let webhook = match o
+        .webhook_token_file
+        .as_ref()
+        .or(f.webhook.token_file.as_ref())
+    {
+        Some(p) => secret_from_file(p, "webhook.token_file", problems),
+        None => None,
+    };
+    let mut policy = Policy {
+        mode: o.mode.or(r.mode).unwrap_or_default(),
+        strategy: o.strategy.or(r.strategy).unwrap_or_default(),
+        restart_method: o.restart_method.or(r.restart_method).unwrap_or_default(),
+        min_forbidden: o.min_forbidden.or(r.min_forbidden).unwrap_or(3),
+        max_attempts: r.max_attempts.unwrap_or(3),
+        max_failures: r.max_failures.unwrap_or(2),
+        ..Policy::default()
+    };
+    let mut duration = |path: &str,
+                        flag: &Option<String>,
+                        file: &Option<String>,
+                        default: Duration,
+                        min: Duration| {
+        match flag.as_ref().or(file.as_ref()) {
+            None => default,
+            Some(text) => match parse_duration(text) {
+                Ok(d) if d >= min => d,
+                Ok(_) => {
+                    problems.push(Problem {
+                        path: path.into(),
+                        message: format!(
+                            "{text:?} is too short; use at least {}",
+                            crate::health::human_duration(min)
+                        ),
+                    });
+                    default
+                }
+                Err(e) => {
+                    problems.push(Problem {
+                        path: path.into(),
+                        message: e,
+                    });
+                    default
+                }
+            },
+        }
+    };
+    let secs = Duration::from_secs;
+    policy.for_ = duration("remediation.for", &o.for_, &r.for_, secs(300), secs(0));
+    policy.cooldown = duration(
+        "remediation.cooldown",
+        &o.cooldown,
+        &r.cooldown,
+        secs(1800),
+        secs(0),
+    );
+    policy.attempt_window = duration(
+        "remediation.attempt_window",
+        &None,
+        &r.attempt_window,
+        secs(86_400),
+        secs(60),
+    );
+    policy.verify_timeout = duration(
+        "remediation.verify_timeout",
+        &o.verify_timeout,
+        &r.verify_timeout,
+        secs(180),
+        secs(5),
+    );
+    let interval = duration("remediation.interval", &None, &r.interval, secs(5), secs(1));
+    let timeout = duration(
+        "remediation.gitlab.timeout",
+        &None,
+        &r.gitlab.timeout,
+        secs(30),
+        secs(1),
+    );
+    if policy.min_forbidden == 0 {
+        problems.push(Problem {
+            path: "remediation.min_forbidden".into(),
+            message: "0 would act on a runner that was never rejected; use 1 or more (default 3)"
+                .into(),
+        });
+    }
+    if policy.max_attempts == 0 || policy.max_failures == 0 {
+        problems.push(Problem {
+            path: "remediation.max_attempts".into(),
+            message: "max_attempts and max_failures must be at least 1 (defaults 3 and 2)".into(),
+        });
+    }
+    if policy.mode == Mode::Off {
+        return (None, webhook);
+    }
+    // GitLab: required to act (health check, runner identity).
+    let url = o.gitlab_url.clone().or_else(|| r.gitlab.url.clone());
+    let url = match url {
+        Some(u) if u.starts_with("http://") || u.starts_with("https://") => Some(u),
+        Some(u) => {
+            problems.push(Problem {
+                path: "remediation.gitlab.url".into(),
+                message: format!("{u:?} is not an http(s) URL; e.g. https://gitlab.example.com"),
+            });
+            None
+        }
+        None => {
+            problems.push(Problem {
+                path: "remediation.gitlab.url".into(),
+                message: "remediation needs GitLab: set --gitlab-url (it checks GitLab's health and identifies runners)".into(),
+            });
+            None
+        }
+    };
+    let token = match o
+        .gitlab_token_file
+        .as_ref()
+        .or(r.gitlab.token_file.as_ref())
+    {
+        Some(p) => secret_from_file(p, "remediation.gitlab.token_file", problems),
+        None => match env("RUNNER_MEDIC_GITLAB_TOKEN").filter(|t| !t.trim().is_empty()) {
+            Some(t) => Some(Secret::new(&t)),
+            None => {
+                problems.push(Problem {
+                    path: "remediation.gitlab.token_file".into(),
+                    message: "remediation needs a GitLab access token: --gitlab-token-file FILE or RUNNER_MEDIC_GITLAB_TOKEN (never a flag value)".into(),
+                });
+                None
+            }
+        },
+    };
+    let scope_text = o
+        .gitlab_runner_scope
+        .clone()
+        .or_else(|| r.gitlab.runner_scope.clone())
+        .unwrap_or_else(|| "instance".into());
+    let scope = scope_text.parse::<RunnerScope>().unwrap_or_else(|e| {
+        problems.push(Problem {
+            path: "remediation.gitlab.runner_scope".into(),
+            message: e,
+        });
+        RunnerScope::Instance
+    });
+    let rate = r.gitlab.rate.unwrap_or(1.0);
+    if !(rate > 0.0 && rate <= 100.0) {
+        problems.push(Problem {
+            path: "remediation.gitlab.rate".into(),
+            message: format!(
+                "{rate} requests/s is out of range; use a number in (0, 100] (default 1)"
+            ),
+        });
+    }
+    let ca_pem = r
+        .gitlab
+        .ca_file
+        .as_ref()
+        .and_then(|p| match std::fs::read(p) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                problems.push(Problem {
+                    path: "remediation.gitlab.ca_file".into(),
+                    message: format!("cannot read {}: {e}", p.display()),
+                });
+                None
+            }
+        });
+    let namespace = o
+        .lease_namespace
+        .clone()
+        .or_else(|| r.lease.namespace.clone())
+        .or_else(|| env("POD_NAMESPACE"))
+        .or_else(|| {
+            std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+                .ok()
+                .map(|s| s.trim().to_owned())
+        })
+        .unwrap_or_else(|| "default".into());
+    let name = o
+        .lease_name
+        .clone()
+        .or_else(|| r.lease.name.clone())
+        .unwrap_or_else(|| "runner-medic".into());
+    let identity = env("POD_NAME")
+        .or_else(|| env("HOSTNAME"))
+        .unwrap_or_else(|| format!("runner-medic-{}", std::process::id()));
+    let (Some(url), Some(token)) = (url, token) else {
+        return (None, webhook);
+    };
+    let config = RemediationConfig {
+        policy,
+        gitlab: Some(GitlabConfig {
+            url,
+            token,
+            rate,
+            timeout,
+            attempts: 3,
+            scope,
+            ca_pem,
+        }),
+        lease: LeaseConfig::new(&namespace, &name, &identity),
+        selector: selector.into(),
+        interval,
+        secret_key: r
+            .secret_key
+            .clone()
+            .unwrap_or_else(|| "runner-token".into()),
+        narrate: None,
+    };
+    (Some(config), webhook)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(yaml: &str) -> FileConfig {
+        serde_saphyr::from_str(yaml).unwrap()
+    }
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn off_by_default_and_nothing_is_required() {
+        let mut problems = Vec::new();
+        let (r, w) = resolve(
+            &RemediationOverrides::default(),
+            &FileConfig::default(),
+            "app=x",
+            &no_env,
+            &mut problems,
+        );
+        assert!(r.is_none() && w.is_none() && problems.is_empty());
+    }
+
+    #[test]
+    fn acting_needs_gitlab_and_a_token_never_from_a_flag() {
+        let mut problems = Vec::new();
+        let o = RemediationOverrides {
+            mode: Some(Mode::On),
+            ..Default::default()
+        };
+        let (r, _) = resolve(&o, &FileConfig::default(), "app=x", &no_env, &mut problems);
+        assert!(r.is_none());
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            vec!["remediation.gitlab.url", "remediation.gitlab.token_file"]
+        );
+        let env = |k: &str| {
+            (k == "RUNNER_MEDIC_GITLAB_TOKEN").then(|| "glpat-TOKENTOKENTOKENTOKEN".to_owned())
+        };
+        let o = RemediationOverrides {
+            mode: Some(Mode::DryRun),
+            gitlab_url: Some("https://gitlab.example.com".into()),
+            ..Default::default()
+        };
+        let mut problems = Vec::new();
+        let (r, _) = resolve(&o, &FileConfig::default(), "app=x", &env, &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        let r = r.unwrap();
+        assert_eq!(r.policy.mode, Mode::DryRun);
+        assert!(
+            !format!("{r:?}").contains("TOKENTOKEN"),
+            "the token never prints"
+        );
+    }
+
+    #[test]
+    fn the_file_section_is_read_and_checked() {
+        let dir = std::env::temp_dir().join(format!("rm-rem-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let token = dir.join("token");
+        std::fs::write(&token, "glpat-TOKENTOKENTOKENTOKEN\n").unwrap();
+        let f = file(&format!(
+            "remediation:\n  mode: on\n  strategy: reregister\n  for: 10m\n  cooldown: 1h\n  gitlab:\n    url: https://gitlab.example.com\n    token_file: {}\n    runner_scope: group:platform\n  lease:\n    namespace: ops\n",
+            token.display()
+        ));
+        let mut problems = Vec::new();
+        let (r, _) = resolve(
+            &RemediationOverrides::default(),
+            &f,
+            "app=x",
+            &no_env,
+            &mut problems,
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        let r = r.unwrap();
+        assert_eq!(
+            (r.policy.strategy, r.policy.for_),
+            (Strategy::Reregister, Duration::from_secs(600))
+        );
+        assert_eq!(r.lease.namespace, "ops");
+        assert_eq!(
+            r.gitlab.unwrap().scope,
+            RunnerScope::Group("platform".into())
+        );
+        let bad = file(
+            "remediation:\n  mode: on\n  for: soon\n  gitlab:\n    url: gitlab.example.com\n    token_file: /nonexistent/token\n    runner_scope: everywhere\n",
+        );
+        let mut problems = Vec::new();
+        let _ = resolve(
+            &RemediationOverrides::default(),
+            &bad,
+            "app=x",
+            &no_env,
+            &mut problems,
+        );
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            vec![
+                "remediation.for",
+                "remediation.gitlab.url",
+                "remediation.gitlab.token_file",
+                "remediation.gitlab.runner_scope"
+            ]
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

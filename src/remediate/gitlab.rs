@@ -1,0 +1,680 @@
+//! The GitLab API client remediation uses (reqwest): health, the runner
+//! lookup by short id (GraphQL `shortSha`, paginated by cursor), runner
+//! details, deletion, token reset and runner creation.
+//!
+//! Safe by construction: the token is sent only in `PRIVATE-TOKEN`, never
+//! logged or shown (its type prints `[REDACTED]`); error bodies are shown
+//! redacted and cut; a client-side rate limit (1 request/s by default)
+//! spaces requests; 429 and 5xx are retried with backoff honouring
+//! `Retry-After`, but only for requests that are safe to repeat (a token
+//! reset is not: repeating it would lose the first new token). It never
+//! calls `POST /runners/verify`, which has side effects.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use crate::event::RunnerId;
+use crate::metrics::Metrics;
+use crate::redact::redact;
+
+/// A secret read from a file or the environment.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a token (surrounding whitespace removed).
+    pub fn new(s: &str) -> Secret {
+        Secret(s.trim().to_owned())
+    }
+
+    /// The token, to put in a request header (only).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[REDACTED]")
+    }
+}
+
+/// Which runners the lookup lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunnerScope {
+    /// Every runner of the instance (needs an admin token).
+    Instance,
+    /// Runners of a group (`group:path/to/group`).
+    Group(String),
+    /// Runners of a project (`project:group/project`).
+    Project(String),
+}
+
+impl std::str::FromStr for RunnerScope {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.split_once(':') {
+            None if s == "instance" => Ok(RunnerScope::Instance),
+            Some(("group", p)) if !p.is_empty() => Ok(RunnerScope::Group(p.into())),
+            Some(("project", p)) if !p.is_empty() => Ok(RunnerScope::Project(p.into())),
+            _ => Err(format!(
+                "{s:?}: use instance, group:<full path> or project:<full path>"
+            )),
+        }
+    }
+}
+
+/// Client settings.
+#[derive(Debug, Clone)]
+pub struct GitlabConfig {
+    /// `https://gitlab.example.com` (no `/api/v4`).
+    pub url: String,
+    /// Personal (or group/project) access token.
+    pub token: Secret,
+    /// Requests per second, at most.
+    pub rate: f64,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Attempts for requests that may be repeated.
+    pub attempts: u32,
+    /// Where the runner lookup looks.
+    pub scope: RunnerScope,
+    /// Extra CA certificate (PEM) for a private GitLab.
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+/// A GitLab call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GitlabError {
+    /// GitLab answered with an error status.
+    #[error("GitLab {endpoint} answered {status}: {message}")]
+    Status {
+        /// Which call.
+        endpoint: &'static str,
+        /// HTTP status.
+        status: u16,
+        /// The error body, redacted.
+        message: String,
+    },
+    /// No answer (connection, TLS, timeout).
+    #[error("GitLab {endpoint} could not be reached: {message}")]
+    Transport {
+        /// Which call.
+        endpoint: &'static str,
+        /// What went wrong, redacted.
+        message: String,
+    },
+    /// The answer was not what the API documents.
+    #[error("GitLab {endpoint} answered something unexpected: {message}")]
+    Unexpected {
+        /// Which call.
+        endpoint: &'static str,
+        /// What.
+        message: String,
+    },
+    /// The client could not be built.
+    #[error("cannot build the GitLab client: {0}")]
+    Setup(String),
+}
+
+impl GitlabError {
+    /// A bounded label for metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            GitlabError::Status { status, .. } if *status == 401 || *status == 403 => "auth",
+            GitlabError::Status { status, .. } if *status == 404 => "not_found",
+            GitlabError::Status { status, .. } if *status == 429 => "rate_limited",
+            GitlabError::Status { status, .. } if *status >= 500 => "server",
+            GitlabError::Status { .. } => "client",
+            GitlabError::Transport { .. } => "transport",
+            GitlabError::Unexpected { .. } => "unexpected",
+            GitlabError::Setup(_) => "setup",
+        }
+    }
+
+    /// The HTTP status, when GitLab answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            GitlabError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// A runner found by the lookup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundRunner {
+    /// Numeric id.
+    pub id: u64,
+    /// GitLab's short token (8 characters today).
+    pub short_sha: String,
+    /// `INSTANCE_TYPE`, `GROUP_TYPE`, `PROJECT_TYPE`.
+    pub runner_type: String,
+    /// Description.
+    pub description: String,
+}
+
+/// `GET /api/v4/runners/:id` (the fields a re-creation needs).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RunnerDetails {
+    /// Numeric id.
+    pub id: u64,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `instance_type`, `group_type`, `project_type`.
+    #[serde(default)]
+    pub runner_type: Option<String>,
+    /// Tags.
+    #[serde(default)]
+    pub tag_list: Vec<String>,
+    /// Runs untagged jobs.
+    #[serde(default)]
+    pub run_untagged: Option<bool>,
+    /// Locked to its projects.
+    #[serde(default)]
+    pub locked: Option<bool>,
+    /// `not_protected` or `ref_protected`.
+    #[serde(default)]
+    pub access_level: Option<String>,
+    /// Maximum job timeout (seconds).
+    #[serde(default)]
+    pub maximum_timeout: Option<u64>,
+    /// Paused.
+    #[serde(default)]
+    pub paused: Option<bool>,
+    /// Groups the runner belongs to.
+    #[serde(default)]
+    pub groups: Vec<IdRef>,
+    /// Projects the runner belongs to.
+    #[serde(default)]
+    pub projects: Vec<IdRef>,
+}
+
+/// `{ "id": 1 }`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct IdRef {
+    /// Id.
+    pub id: u64,
+}
+
+/// A new runner token (`reset_authentication_token`, `POST /user/runners`).
+#[derive(Clone, Deserialize)]
+pub struct IssuedToken {
+    /// The runner's id (only for a created runner).
+    #[serde(default)]
+    pub id: Option<u64>,
+    /// The `glrt-` token. Never logged.
+    pub token: String,
+    /// Expiry, when the token expires.
+    #[serde(default)]
+    pub token_expires_at: Option<String>,
+}
+
+impl fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("id", &self.id)
+            .field("token", &"[REDACTED]")
+            .finish()
+    }
+}
+
+/// The client.
+#[derive(Debug)]
+pub struct Gitlab {
+    http: reqwest::Client,
+    base: String,
+    token: Secret,
+    rate: f64,
+    attempts: u32,
+    scope: RunnerScope,
+    next: Mutex<Instant>,
+    metrics: Option<Metrics>,
+}
+
+impl Gitlab {
+    /// A client; `metrics` counts requests by endpoint and status class.
+    pub fn new(c: GitlabConfig, metrics: Option<Metrics>) -> Result<Gitlab, GitlabError> {
+        // reqwest is built without a bundled crypto provider: use ring, as kube does.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut b = reqwest::Client::builder()
+            .user_agent(concat!("runner-medic/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(c.timeout)
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(pem) = &c.ca_pem {
+            let cert = reqwest::Certificate::from_pem(pem)
+                .map_err(|e| GitlabError::Setup(e.to_string()))?;
+            b = b.add_root_certificate(cert);
+        }
+        let http = b.build().map_err(|e| GitlabError::Setup(e.to_string()))?;
+        Ok(Gitlab {
+            http,
+            base: c.url.trim_end_matches('/').to_owned(),
+            token: c.token,
+            rate: if c.rate > 0.0 { c.rate } else { 1.0 },
+            attempts: c.attempts.max(1),
+            scope: c.scope,
+            next: Mutex::new(Instant::now()),
+            metrics,
+        })
+    }
+
+    async fn pace(&self) {
+        let mut next = self.next.lock().await;
+        let now = Instant::now();
+        if *next > now {
+            tokio::time::sleep_until(*next).await;
+        }
+        *next = Instant::now().max(*next) + Duration::from_secs_f64(1.0 / self.rate);
+    }
+
+    /// One API call with pacing, retries (when `repeatable`) and metrics.
+    async fn call(
+        &self,
+        endpoint: &'static str,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        query: &[(&str, String)],
+        repeatable: bool,
+    ) -> Result<reqwest::Response, GitlabError> {
+        let url = format!("{}{path}", self.base);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.pace().await;
+            let mut req = self
+                .http
+                .request(method.clone(), &url)
+                .header("PRIVATE-TOKEN", self.token.expose())
+                .query(query);
+            if let Some(b) = &body {
+                req = req.json(b);
+            }
+            let result = req.send().await;
+            let class = match &result {
+                Ok(r) => status_class(r.status()),
+                Err(_) => "error",
+            };
+            if let Some(m) = &self.metrics {
+                m.gitlab_request(endpoint, class);
+            }
+            match result {
+                Err(e) => {
+                    let message = redact(&transport_text(&e)).into_owned();
+                    if repeatable && attempt < self.attempts {
+                        tokio::time::sleep(backoff(attempt)).await;
+                        continue;
+                    }
+                    return Err(GitlabError::Transport { endpoint, message });
+                }
+                Ok(resp) if resp.status().is_success() => return Ok(resp),
+                Ok(resp) => {
+                    let status = resp.status();
+                    let retry_after = retry_after(&resp);
+                    let retryable = status == StatusCode::TOO_MANY_REQUESTS
+                        || (status.is_server_error() && repeatable);
+                    if retryable && attempt < self.attempts {
+                        let wait = retry_after
+                            .unwrap_or_else(|| backoff(attempt))
+                            .min(Duration::from_secs(60));
+                        tracing::debug!(
+                            endpoint,
+                            status = status.as_u16(),
+                            ?wait,
+                            "GitLab asked to retry"
+                        );
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    let text = resp.text().await.unwrap_or_default();
+                    return Err(GitlabError::Status {
+                        endpoint,
+                        status: status.as_u16(),
+                        message: error_message(&text),
+                    });
+                }
+            }
+        }
+    }
+
+    /// `GET /api/v4/version`: GitLab is up and the token works.
+    pub async fn version(&self) -> Result<String, GitlabError> {
+        #[derive(Deserialize)]
+        struct V {
+            version: String,
+        }
+        let r = self
+            .call("version", Method::GET, "/api/v4/version", None, &[], true)
+            .await?;
+        let v: V = r.json().await.map_err(|e| unexpected("version", &e))?;
+        Ok(v.version)
+    }
+
+    /// Every runner in scope whose `shortSha` matches `runner` (GraphQL,
+    /// 100 per page, following cursors).
+    pub async fn find_runners(&self, runner: &RunnerId) -> Result<Vec<FoundRunner>, GitlabError> {
+        let (wrapper, var) = match &self.scope {
+            RunnerScope::Instance => (None, None),
+            RunnerScope::Group(p) => (Some("group"), Some(p.clone())),
+            RunnerScope::Project(p) => (Some("project"), Some(p.clone())),
+        };
+        let fields =
+            "pageInfo { hasNextPage endCursor } nodes { id shortSha runnerType description }";
+        let query = match wrapper {
+            None => format!(
+                "query($after: String) {{ runners(first: 100, after: $after) {{ {fields} }} }}"
+            ),
+            Some(w) => format!(
+                "query($after: String, $path: ID!) {{ {w}(fullPath: $path) {{ runners(first: 100, after: $after) {{ {fields} }} }} }}"
+            ),
+        };
+        let mut after: Option<String> = None;
+        let mut found = Vec::new();
+        for _page in 0..200 {
+            let body = json!({"query": query, "variables": {"after": after, "path": var}});
+            let r = self
+                .call(
+                    "graphql_runners",
+                    Method::POST,
+                    "/api/graphql",
+                    Some(body),
+                    &[],
+                    true,
+                )
+                .await?;
+            let v: serde_json::Value = r
+                .json()
+                .await
+                .map_err(|e| unexpected("graphql_runners", &e))?;
+            if let Some(errors) = v.get("errors").and_then(|e| e.as_array())
+                && !errors.is_empty()
+            {
+                let msg = errors
+                    .iter()
+                    .filter_map(|e| e.get("message").and_then(|m| m.as_str()))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                return Err(GitlabError::Unexpected {
+                    endpoint: "graphql_runners",
+                    message: redact(&msg).into_owned(),
+                });
+            }
+            let conn = match wrapper {
+                None => &v["data"]["runners"],
+                Some(w) => &v["data"][w]["runners"],
+            };
+            if conn.is_null() {
+                return Err(GitlabError::Unexpected {
+                    endpoint: "graphql_runners",
+                    message:
+                        "no runners in the answer (is the scope right, and may the token read it?)"
+                            .into(),
+                });
+            }
+            for node in conn["nodes"].as_array().into_iter().flatten() {
+                let short = node["shortSha"].as_str().unwrap_or("");
+                let matches = RunnerId::normalize(short).is_some_and(|s| s.matches(runner));
+                if !matches {
+                    continue;
+                }
+                let gid = node["id"].as_str().unwrap_or("");
+                let Some(id) = gid.rsplit('/').next().and_then(|n| n.parse().ok()) else {
+                    continue;
+                };
+                found.push(FoundRunner {
+                    id,
+                    short_sha: short.to_owned(),
+                    runner_type: node["runnerType"].as_str().unwrap_or("").to_owned(),
+                    description: node["description"].as_str().unwrap_or("").to_owned(),
+                });
+            }
+            if conn["pageInfo"]["hasNextPage"].as_bool() != Some(true) {
+                return Ok(found);
+            }
+            after = conn["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+            if after.is_none() {
+                return Ok(found);
+            }
+        }
+        Ok(found)
+    }
+
+    /// `GET /api/v4/runners/:id`.
+    pub async fn runner(&self, id: u64) -> Result<RunnerDetails, GitlabError> {
+        let r = self
+            .call(
+                "runner",
+                Method::GET,
+                &format!("/api/v4/runners/{id}"),
+                None,
+                &[],
+                true,
+            )
+            .await?;
+        r.json().await.map_err(|e| unexpected("runner", &e))
+    }
+
+    /// Runner ids of `GET /api/v4/runners` (every page, by `x-next-page`).
+    pub async fn list_runner_ids(&self) -> Result<Vec<u64>, GitlabError> {
+        #[derive(Deserialize)]
+        struct R {
+            id: u64,
+        }
+        let mut ids = Vec::new();
+        let mut page = "1".to_owned();
+        for _ in 0..1000 {
+            let r = self
+                .call(
+                    "runners",
+                    Method::GET,
+                    "/api/v4/runners",
+                    None,
+                    &[("per_page", "100".into()), ("page", page.clone())],
+                    true,
+                )
+                .await?;
+            let next = r
+                .headers()
+                .get("x-next-page")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            let batch: Vec<R> = r.json().await.map_err(|e| unexpected("runners", &e))?;
+            ids.extend(batch.into_iter().map(|r| r.id));
+            if next.is_empty() {
+                break;
+            }
+            page = next;
+        }
+        Ok(ids)
+    }
+
+    /// `DELETE /api/v4/runners/:id`. Ok(true) when it was deleted now,
+    /// Ok(false) when it was already gone (404): both mean gone.
+    pub async fn delete_runner(&self, id: u64) -> Result<bool, GitlabError> {
+        match self
+            .call(
+                "delete_runner",
+                Method::DELETE,
+                &format!("/api/v4/runners/{id}"),
+                None,
+                &[],
+                true,
+            )
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(GitlabError::Status { status: 404, .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `POST /api/v4/runners/:id/reset_authentication_token` (not repeated
+    /// on errors: a second reset would lose the first new token).
+    pub async fn reset_token(&self, id: u64) -> Result<IssuedToken, GitlabError> {
+        let r = self
+            .call(
+                "reset_token",
+                Method::POST,
+                &format!("/api/v4/runners/{id}/reset_authentication_token"),
+                None,
+                &[],
+                false,
+            )
+            .await?;
+        r.json().await.map_err(|e| unexpected("reset_token", &e))
+    }
+
+    /// `POST /api/v4/user/runners` (not repeated on errors).
+    pub async fn create_runner(
+        &self,
+        params: serde_json::Value,
+    ) -> Result<IssuedToken, GitlabError> {
+        let r = self
+            .call(
+                "create_runner",
+                Method::POST,
+                "/api/v4/user/runners",
+                Some(params),
+                &[],
+                false,
+            )
+            .await?;
+        r.json().await.map_err(|e| unexpected("create_runner", &e))
+    }
+}
+
+fn status_class(s: StatusCode) -> &'static str {
+    match s.as_u16() {
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}
+
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(500 * 2u64.pow(attempt.saturating_sub(1).min(6)))
+}
+
+/// `Retry-After` in seconds (HTTP dates are treated as one second).
+fn retry_after(r: &reqwest::Response) -> Option<Duration> {
+    let v = r
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?;
+    Some(
+        v.trim()
+            .parse::<u64>()
+            .map_or(Duration::from_secs(1), Duration::from_secs),
+    )
+}
+
+/// GitLab's `{"message": ...}` or `{"error": ...}`, else the text, redacted
+/// and cut to 300 characters.
+fn error_message(body: &str) -> String {
+    let from_json = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            let m = v.get("message").or_else(|| v.get("error"))?;
+            Some(match m {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+        });
+    let text = from_json.unwrap_or_else(|| body.trim().to_owned());
+    let text = redact(&text).into_owned();
+    let text = if text.is_empty() {
+        "(no body)".to_owned()
+    } else {
+        text
+    };
+    match text.char_indices().nth(300) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text,
+    }
+}
+
+fn transport_text(e: &reqwest::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}
+
+fn unexpected(endpoint: &'static str, e: &reqwest::Error) -> GitlabError {
+    GitlabError::Unexpected {
+        endpoint,
+        message: redact(&e.to_string()).into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let s = Secret::new(" glpat-ABCDEFGHIJKLMNOPQRST \n");
+        assert_eq!(format!("{s:?}"), "[REDACTED]");
+        assert_eq!(s.expose(), "glpat-ABCDEFGHIJKLMNOPQRST");
+        let t = IssuedToken {
+            id: Some(1),
+            token: "glrt-SECRETSECRETSECRET".into(),
+            token_expires_at: None,
+        };
+        assert!(!format!("{t:?}").contains("SECRET"));
+    }
+
+    #[test]
+    fn error_bodies_are_read_redacted_and_cut() {
+        assert_eq!(
+            error_message(r#"{"message":"403 Forbidden  - No access granted"}"#),
+            "403 Forbidden  - No access granted"
+        );
+        assert_eq!(
+            error_message(r#"{"error":"insufficient_scope"}"#),
+            "insufficient_scope"
+        );
+        assert_eq!(
+            error_message(r#"{"message":{"tag_list":["is invalid"]}}"#),
+            r#"{"tag_list":["is invalid"]}"#
+        );
+        assert_eq!(error_message("Retry later\n"), "Retry later");
+        assert_eq!(
+            error_message("token glpat-ABCDEFGHIJKLMNOPQRST leaked"),
+            "token glpat-[REDACTED] leaked"
+        );
+        assert!(error_message(&"x".repeat(1000)).chars().count() <= 301);
+    }
+
+    #[test]
+    fn scopes_parse() {
+        assert_eq!("instance".parse(), Ok(RunnerScope::Instance));
+        assert_eq!(
+            "group:platform/ci".parse(),
+            Ok(RunnerScope::Group("platform/ci".into()))
+        );
+        assert!("group:".parse::<RunnerScope>().is_err());
+        assert!("everything".parse::<RunnerScope>().is_err());
+    }
+}

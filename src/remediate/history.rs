@@ -1,0 +1,360 @@
+//! Remediation history per workload: attempts, the circuit breaker and the
+//! remediation in flight. Persisted in the cluster (a ConfigMap, one key
+//! per workload) so cooldowns, budgets, an open circuit and a half-done
+//! remediation survive a restart of runner-medic.
+//!
+//! A person resets an open circuit by removing the workload's key:
+//! `kubectl -n <ns> patch configmap runner-medic-state --type json
+//!  -p '[{"op":"remove","path":"/data/<namespace>.<workload>"}]'`.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::Api;
+use kube::api::{ObjectMeta, PostParams};
+use serde::{Deserialize, Serialize};
+
+use super::policy::Strategy;
+
+/// The ConfigMap that holds the history.
+pub const CONFIGMAP: &str = "runner-medic-state";
+
+/// How an attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Verified: a new runner polls and the old one is gone.
+    Succeeded,
+    /// A step failed or verification timed out.
+    Failed,
+}
+
+impl Outcome {
+    /// The stable name (metrics label).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// A step of a remediation, recorded when done so that a restart of
+/// runner-medic never repeats it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// The runner was deleted in GitLab.
+    GitlabDeleted,
+    /// A new token was obtained (rotate, recreate).
+    TokenIssued,
+    /// The token was written to the Secret.
+    SecretWritten,
+    /// The pods were restarted.
+    PodsRestarted,
+    /// The old runner was deleted in GitLab after a recreate.
+    OldRunnerDeleted,
+}
+
+/// A finished attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// The stale runner.
+    pub runner: String,
+    /// Strategy.
+    pub strategy: Strategy,
+    /// Start.
+    pub started: Timestamp,
+    /// End.
+    pub finished: Timestamp,
+    /// Result.
+    pub outcome: Outcome,
+    /// What happened, for people.
+    pub detail: String,
+}
+
+/// A remediation that started and has not finished.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InFlight {
+    /// The stale runner.
+    pub runner: String,
+    /// Strategy.
+    pub strategy: Strategy,
+    /// Start.
+    pub started: Timestamp,
+    /// Steps done so far.
+    pub done: Vec<Step>,
+    /// Pods (name, UID) that logged the stale runner when it started.
+    pub pods: Vec<(String, String)>,
+    /// The runner's GitLab id, when identified.
+    pub gitlab_id: Option<u64>,
+    /// The replacement runner's GitLab id (recreate).
+    #[serde(default)]
+    pub new_gitlab_id: Option<u64>,
+    /// When the pods were restarted (verification starts there).
+    #[serde(default)]
+    pub restarted_at: Option<Timestamp>,
+    /// The owning workload kind and name (`Deployment`, `gitlab-runner`).
+    #[serde(default)]
+    pub owner: Option<(String, String)>,
+}
+
+/// Everything about one workload.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadHistory {
+    /// Finished attempts, oldest first (the last 20 are kept).
+    #[serde(default)]
+    pub attempts: Vec<Attempt>,
+    /// The circuit breaker is open: no more attempts until a person resets it.
+    #[serde(default)]
+    pub circuit_open: bool,
+    /// Why it opened.
+    #[serde(default)]
+    pub circuit_reason: Option<String>,
+    /// The remediation in flight.
+    #[serde(default)]
+    pub in_flight: Option<InFlight>,
+}
+
+/// Attempts kept per workload.
+const KEEP: usize = 20;
+
+impl WorkloadHistory {
+    /// The last attempt (finished or in flight), by start time.
+    pub fn last_attempt(&self) -> Option<AttemptRef> {
+        let finished = self
+            .attempts
+            .last()
+            .map(|a| AttemptRef { started: a.started });
+        let flight = self
+            .in_flight
+            .as_ref()
+            .map(|f| AttemptRef { started: f.started });
+        match (finished, flight) {
+            (Some(a), Some(b)) => Some(if a.started > b.started { a } else { b }),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Attempts started at or after `since` (in flight included).
+    pub fn attempts_since(&self, since: Timestamp) -> usize {
+        self.attempts.iter().filter(|a| a.started >= since).count()
+            + usize::from(self.in_flight.as_ref().is_some_and(|f| f.started >= since))
+    }
+
+    /// Failed attempts started at or after `since`.
+    pub fn failures_since(&self, since: Timestamp) -> usize {
+        self.attempts
+            .iter()
+            .filter(|a| a.started >= since && a.outcome == Outcome::Failed)
+            .count()
+    }
+
+    /// Ends the attempt in flight; opens the circuit when `max_failures`
+    /// failures fall within `window`.
+    pub fn finish(
+        &mut self,
+        now: Timestamp,
+        outcome: Outcome,
+        detail: String,
+        window: std::time::Duration,
+        max_failures: usize,
+    ) {
+        let Some(f) = self.in_flight.take() else {
+            return;
+        };
+        self.attempts.push(Attempt {
+            runner: f.runner,
+            strategy: f.strategy,
+            started: f.started,
+            finished: now,
+            outcome,
+            detail,
+        });
+        if self.attempts.len() > KEEP {
+            let drop = self.attempts.len() - KEEP;
+            self.attempts.drain(..drop);
+        }
+        let since = now.checked_sub(window).unwrap_or(now);
+        let failures = self.failures_since(since);
+        if outcome == Outcome::Failed && failures >= max_failures {
+            self.circuit_open = true;
+            self.circuit_reason = Some(format!(
+                "{failures} failed attempts within {}",
+                crate::health::human_duration(window)
+            ));
+        }
+    }
+}
+
+/// When an attempt started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptRef {
+    /// Start.
+    pub started: Timestamp,
+}
+
+/// The ConfigMap key of a workload: `<namespace>.<workload>`.
+pub fn key(namespace: &str, workload: &str) -> String {
+    format!("{namespace}.{workload}")
+}
+
+/// Reads and writes the history ConfigMap.
+#[derive(Debug, Clone)]
+pub struct Store {
+    api: Api<ConfigMap>,
+}
+
+/// The store could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The API call failed.
+    #[error("history ConfigMap {CONFIGMAP}: {0}")]
+    Kube(#[from] kube::Error),
+    /// Concurrent writers kept winning.
+    #[error("history ConfigMap {CONFIGMAP}: gave up after repeated write conflicts")]
+    Conflict,
+}
+
+impl Store {
+    /// The store in `namespace` (runner-medic's own).
+    pub fn new(client: kube::Client, namespace: &str) -> Store {
+        Store {
+            api: Api::namespaced(client, namespace),
+        }
+    }
+
+    /// Every workload's history (empty when the ConfigMap does not exist).
+    /// An entry that cannot be parsed is skipped with a warning.
+    pub async fn load(&self) -> Result<BTreeMap<String, WorkloadHistory>, StoreError> {
+        let Some(cm) = self.api.get_opt(CONFIGMAP).await? else {
+            return Ok(BTreeMap::new());
+        };
+        let mut out = BTreeMap::new();
+        for (k, v) in cm.data.unwrap_or_default() {
+            match serde_json::from_str(&v) {
+                Ok(h) => {
+                    out.insert(k, h);
+                }
+                Err(e) => {
+                    tracing::warn!(key = %k, error = %e, "unreadable remediation history entry ignored")
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes one workload's history (read-modify-write guarded by the
+    /// ConfigMap's resourceVersion; retried on conflicts).
+    pub async fn save(&self, key: &str, history: &WorkloadHistory) -> Result<(), StoreError> {
+        let value = serde_json::to_string(history).unwrap_or_default();
+        for _ in 0..5 {
+            match self.api.get_opt(CONFIGMAP).await? {
+                None => {
+                    let cm = ConfigMap {
+                        metadata: ObjectMeta {
+                            name: Some(CONFIGMAP.into()),
+                            labels: Some(BTreeMap::from([(
+                                "app.kubernetes.io/managed-by".to_owned(),
+                                "runner-medic".to_owned(),
+                            )])),
+                            ..ObjectMeta::default()
+                        },
+                        data: Some(BTreeMap::from([(key.to_owned(), value.clone())])),
+                        ..ConfigMap::default()
+                    };
+                    match self.api.create(&PostParams::default(), &cm).await {
+                        Ok(_) => return Ok(()),
+                        Err(kube::Error::Api(s)) if s.code == 409 => continue,
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                Some(mut cm) => {
+                    cm.data
+                        .get_or_insert_with(BTreeMap::new)
+                        .insert(key.to_owned(), value.clone());
+                    match self
+                        .api
+                        .replace(CONFIGMAP, &PostParams::default(), &cm)
+                        .await
+                    {
+                        Ok(_) => return Ok(()),
+                        Err(kube::Error::Api(s)) if s.code == 409 => continue,
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn flight(at: &str) -> InFlight {
+        InFlight {
+            runner: "HYErDk_6w".into(),
+            strategy: Strategy::Reregister,
+            started: ts(at),
+            done: vec![],
+            pods: vec![],
+            gitlab_id: Some(6),
+            new_gitlab_id: None,
+            restarted_at: None,
+            owner: None,
+        }
+    }
+
+    #[test]
+    fn failures_open_the_circuit_and_it_stays_open() {
+        let day = std::time::Duration::from_secs(86_400);
+        let mut h = WorkloadHistory {
+            in_flight: Some(flight("2026-03-02T10:00:00Z")),
+            ..WorkloadHistory::default()
+        };
+        h.finish(
+            ts("2026-03-02T10:03:00Z"),
+            Outcome::Failed,
+            "timeout".into(),
+            day,
+            2,
+        );
+        assert!(!h.circuit_open);
+        h.in_flight = Some(flight("2026-03-02T11:00:00Z"));
+        h.finish(
+            ts("2026-03-02T11:03:00Z"),
+            Outcome::Failed,
+            "timeout".into(),
+            day,
+            2,
+        );
+        assert!(h.circuit_open);
+        assert_eq!(
+            h.circuit_reason.as_deref(),
+            Some("2 failed attempts within 24h")
+        );
+        assert_eq!(h.attempts_since(ts("2026-03-02T00:00:00Z")), 2);
+    }
+
+    #[test]
+    fn history_round_trips_through_json() {
+        let mut h = WorkloadHistory {
+            in_flight: Some(flight("2026-03-02T10:00:00Z")),
+            ..WorkloadHistory::default()
+        };
+        h.in_flight.as_mut().unwrap().done.push(Step::GitlabDeleted);
+        let text = serde_json::to_string(&h).unwrap();
+        assert!(text.contains("\"gitlab_deleted\""), "{text}");
+        let back: WorkloadHistory = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, h);
+        let old: WorkloadHistory = serde_json::from_str("{}").unwrap();
+        assert_eq!(old, WorkloadHistory::default());
+    }
+}

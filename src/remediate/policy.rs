@@ -1,0 +1,523 @@
+//! The remediation decision: pure, synchronous, time-injected.
+//!
+//! Two stages, each a list of named checks so that every refusal has a
+//! stated reason and every decision can be audited:
+//!
+//! 1. [`precheck`]: local facts only (runner state and history, lease,
+//!    concurrency, cooldown, budget, circuit breaker). Cheap; run for
+//!    every candidate.
+//! 2. [`preflight`]: facts gathered from the cluster and GitLab for a
+//!    candidate that passed the precheck (pause annotation, GitLab health,
+//!    the runner's unique identity in GitLab, the registration workflow).
+//!
+//! Nothing here performs I/O; the executor does, and only for an `Act`.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::history::WorkloadHistory;
+use crate::event::Workflow;
+use crate::health::RunnerView;
+
+/// Whether remediation runs at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Never (the default).
+    #[default]
+    Off,
+    /// Decide and record, mutate nothing.
+    DryRun,
+    /// Act.
+    On,
+}
+
+impl Mode {
+    /// The stable name (as on the command line).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Off => "off",
+            Mode::DryRun => "dry-run",
+            Mode::On => "on",
+        }
+    }
+}
+
+/// What remediation does.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Restart the runner's pods (safe everywhere; fixes transient state only).
+    #[default]
+    Restart,
+    /// The seed runbook, legacy registration-token workflow only: delete the
+    /// runner in GitLab, then restart the pods so they register anew.
+    Reregister,
+    /// `glrt-` workflow: reset the runner's token, write it to the Secret,
+    /// restart.
+    Rotate,
+    /// `glrt-` workflow: create a new runner, write its token to the Secret,
+    /// restart, delete the old runner.
+    Recreate,
+}
+
+impl Strategy {
+    /// The stable name (metrics label).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Restart => "restart",
+            Strategy::Reregister => "reregister",
+            Strategy::Rotate => "rotate",
+            Strategy::Recreate => "recreate",
+        }
+    }
+
+    /// Whether the strategy changes anything in GitLab.
+    pub fn mutates_gitlab(self) -> bool {
+        !matches!(self, Strategy::Restart)
+    }
+}
+
+/// How pods are restarted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestartMethod {
+    /// Delete the runner's pods one by one, each with a UID precondition.
+    #[default]
+    Delete,
+    /// Patch the owning Deployment like `kubectl rollout restart`.
+    Rollout,
+}
+
+/// The remediation policy's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    /// Off, dry-run or on.
+    pub mode: Mode,
+    /// What to do.
+    pub strategy: Strategy,
+    /// How pods are restarted.
+    pub restart_method: RestartMethod,
+    /// A runner must have been rejected this long.
+    pub for_: Duration,
+    /// ...with at least this many 403s.
+    pub min_forbidden: u64,
+    /// No new attempt on a workload this soon after the last one.
+    pub cooldown: Duration,
+    /// At most this many attempts per workload per window...
+    pub max_attempts: usize,
+    /// ...this long.
+    pub attempt_window: Duration,
+    /// Failed attempts in the window that open the circuit breaker.
+    pub max_failures: usize,
+    /// How long verification waits for the new runner.
+    pub verify_timeout: Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            mode: Mode::Off,
+            strategy: Strategy::Restart,
+            restart_method: RestartMethod::Delete,
+            for_: Duration::from_secs(300),
+            min_forbidden: 3,
+            cooldown: Duration::from_secs(1800),
+            max_attempts: 3,
+            attempt_window: Duration::from_secs(24 * 3600),
+            max_failures: 2,
+            verify_timeout: Duration::from_secs(180),
+        }
+    }
+}
+
+/// What made runner-medic consider a runner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trigger {
+    /// Its own health tracking.
+    Local,
+    /// An Alertmanager alert naming it.
+    Alert(String),
+}
+
+/// One named check and its outcome.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    /// Stable name (`lease`, `cooldown`, ...).
+    pub name: &'static str,
+    /// Passed.
+    pub ok: bool,
+    /// What was found.
+    pub detail: String,
+}
+
+/// The outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every check passed and the mode is `on`.
+    Act,
+    /// Every check passed; the mode is `dry-run`.
+    DryRun,
+    /// A check failed (the first failed check says why).
+    Refuse,
+}
+
+/// A decision about one runner.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    /// Namespace.
+    pub namespace: String,
+    /// Workload.
+    pub workload: String,
+    /// Runner short id.
+    pub runner: String,
+    /// Strategy considered.
+    pub strategy: Strategy,
+    /// Every check made, in order.
+    pub checks: Vec<Check>,
+    /// The outcome.
+    pub verdict: Verdict,
+}
+
+impl Decision {
+    /// The first failed check, if any.
+    pub fn refusal(&self) -> Option<&Check> {
+        self.checks.iter().find(|c| !c.ok)
+    }
+
+    /// A one-line reason: the failed check, or "all checks passed".
+    pub fn reason(&self) -> String {
+        match self.refusal() {
+            Some(c) => format!("{}: {}", c.name, c.detail),
+            None => "all checks passed".into(),
+        }
+    }
+
+    fn check(&mut self, name: &'static str, ok: bool, detail: impl Into<String>) -> bool {
+        self.checks.push(Check {
+            name,
+            ok,
+            detail: detail.into(),
+        });
+        ok
+    }
+
+    fn settle(&mut self, mode: Mode) {
+        self.verdict = if self.refusal().is_some() {
+            Verdict::Refuse
+        } else if mode == Mode::On {
+            Verdict::Act
+        } else {
+            Verdict::DryRun
+        };
+    }
+}
+
+/// Local facts beyond the runner's own view.
+#[derive(Debug, Clone)]
+pub struct Local<'a> {
+    /// What triggered the decision.
+    pub trigger: Trigger,
+    /// This replica holds the leader lease.
+    pub leader: bool,
+    /// A remediation is running (anywhere: global concurrency is 1).
+    pub busy: Option<String>,
+    /// The workload's history.
+    pub history: &'a WorkloadHistory,
+    /// The other runners whose current pod is this runner's pod.
+    pub pod_mates: Vec<&'a RunnerView>,
+}
+
+/// Stage 1: local checks only.
+pub fn precheck(p: &Policy, r: &RunnerView, local: &Local<'_>, now: Timestamp) -> Decision {
+    let mut d = Decision {
+        namespace: r.key.namespace.to_string(),
+        workload: r.key.workload.to_string(),
+        runner: r.key.runner.to_string(),
+        strategy: p.strategy,
+        checks: Vec::new(),
+        verdict: Verdict::Refuse,
+    };
+    let secs = |d: Duration| crate::health::human_duration(d);
+    let ok = d.check(
+        "mode",
+        p.mode != Mode::Off,
+        match p.mode {
+            Mode::Off => "remediation is off",
+            Mode::DryRun => "dry-run",
+            Mode::On => "on",
+        },
+    ) && d.check(
+        "state",
+        r.state.is_token_rejected() && !r.registration_token,
+        format!("runner is {}", r.state.as_str()),
+    ) && d.check(
+        "replaced",
+        r.superseded_by.is_none(),
+        match &r.superseded_by {
+            Some(n) => format!("already replaced by runner {n}"),
+            None => "not replaced".into(),
+        },
+    );
+    if !ok {
+        return d;
+    }
+    let rejected_for = r
+        .first_forbidden
+        .map(|f| now.duration_since(f).unsigned_abs())
+        .unwrap_or_default();
+    let ok = match &local.trigger {
+        Trigger::Local => d.check(
+            "latched",
+            rejected_for >= p.for_,
+            format!(
+                "rejected for {} (threshold {})",
+                secs(rejected_for),
+                secs(p.for_)
+            ),
+        ),
+        Trigger::Alert(name) => d.check(
+            "latched",
+            true,
+            format!(
+                "alert {name} fired; local state agrees ({})",
+                r.state.as_str()
+            ),
+        ),
+    } && d.check(
+        "min_forbidden",
+        r.consecutive_forbidden >= p.min_forbidden,
+        format!(
+            "{} x 403 since the last success (threshold {})",
+            r.consecutive_forbidden, p.min_forbidden
+        ),
+    ) && d.check(
+        "fleet",
+        !r.fleet_incident,
+        if r.fleet_incident {
+            "many runners were rejected at once: a GitLab-side incident, not a stale token"
+        } else {
+            "not a fleet-wide rejection"
+        },
+    ) && d.check(
+        "lease",
+        local.leader,
+        if local.leader {
+            "this replica holds the lease"
+        } else {
+            "another replica holds the lease"
+        },
+    ) && d.check(
+        "concurrency",
+        local.busy.is_none(),
+        match &local.busy {
+            Some(w) => format!("a remediation is running on {w}"),
+            None => "no other remediation running".into(),
+        },
+    ) && d.check(
+        "in_flight",
+        local.history.in_flight.is_none(),
+        match &local.history.in_flight {
+            Some(f) => format!(
+                "a remediation of runner {} started at {} is not finished",
+                f.runner, f.started
+            ),
+            None => "none in flight".into(),
+        },
+    ) && d.check(
+        "circuit",
+        !local.history.circuit_open,
+        if local.history.circuit_open {
+            format!(
+                "circuit breaker open ({}); a person must reset it",
+                local
+                    .history
+                    .circuit_reason
+                    .as_deref()
+                    .unwrap_or("too many failed attempts")
+            )
+        } else {
+            "closed".into()
+        },
+    );
+    if !ok {
+        return d;
+    }
+    let since_last = local
+        .history
+        .last_attempt()
+        .map(|a| now.duration_since(a.started).unsigned_abs());
+    let recent = local
+        .history
+        .attempts_since(now.checked_sub(p.attempt_window).unwrap_or(now));
+    let ok = d.check(
+        "cooldown",
+        since_last.is_none_or(|s| s >= p.cooldown),
+        match since_last {
+            Some(s) => format!(
+                "last attempt {} ago (cooldown {})",
+                secs(s),
+                secs(p.cooldown)
+            ),
+            None => "no previous attempt".into(),
+        },
+    ) && d.check(
+        "budget",
+        recent < p.max_attempts,
+        format!(
+            "{recent} attempt(s) in the last {} (budget {})",
+            secs(p.attempt_window),
+            p.max_attempts
+        ),
+    );
+    if !ok {
+        return d;
+    }
+    let healthy_mates: Vec<String> = local
+        .pod_mates
+        .iter()
+        .filter(|m| !m.state.is_token_rejected())
+        .map(|m| format!("{} ({})", m.key.runner, m.state.as_str()))
+        .collect();
+    d.check(
+        "pod_mates",
+        healthy_mates.is_empty(),
+        if healthy_mates.is_empty() {
+            "every runner in the pod is rejected".to_owned()
+        } else {
+            format!(
+                "pod {} also runs {}: restarting it would interrupt them",
+                r.pod(),
+                healthy_mates.join(", ")
+            )
+        },
+    );
+    d.settle(p.mode);
+    d
+}
+
+/// Facts gathered from the cluster and GitLab for a candidate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Remote {
+    /// The workload that owns the runner's pod (`Deployment/gitlab-runner`),
+    /// `None` when the pod or its owner is gone.
+    pub owner: Option<String>,
+    /// The owning Deployment carries `runner-medic.io/pause=true`.
+    pub paused: bool,
+    /// The Deployment is paused (`spec.paused`), which blocks rollouts.
+    pub rollout_paused: bool,
+    /// `GET /api/v4/version` answered 200 (`Err`: what went wrong).
+    pub gitlab: Result<(), String>,
+    /// The runner's numeric id in GitLab, when identified uniquely.
+    pub identity: Identity,
+}
+
+/// What the GitLab runner lookup found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Identity {
+    /// Not looked up (the strategy does not need it).
+    NotNeeded,
+    /// Exactly one runner matches.
+    Unique {
+        /// GitLab's numeric runner id.
+        id: u64,
+        /// GitLab's `shortSha`.
+        short_sha: String,
+    },
+    /// No runner matches (already deleted?).
+    None,
+    /// Several match: refuse.
+    Several(usize),
+    /// The lookup failed.
+    Failed(String),
+}
+
+/// Stage 2: checks on gathered facts, appended to the precheck.
+pub fn preflight(p: &Policy, r: &RunnerView, mut d: Decision, remote: &Remote) -> Decision {
+    if d.verdict == Verdict::Refuse {
+        return d;
+    }
+    let ok = d.check(
+        "owner",
+        remote.owner.is_some(),
+        match &remote.owner {
+            Some(o) => o.clone(),
+            None => "the runner's pod (or its owner) no longer exists".into(),
+        },
+    ) && d.check(
+        "paused",
+        !remote.paused,
+        if remote.paused {
+            "the workload carries runner-medic.io/pause=true"
+        } else {
+            "not paused"
+        },
+    ) && d.check(
+        "rollout",
+        !(remote.rollout_paused && p.restart_method == RestartMethod::Rollout),
+        if remote.rollout_paused {
+            "the Deployment is paused (spec.paused): a rollout restart would not roll"
+        } else {
+            "the Deployment can roll"
+        },
+    ) && d.check(
+        "gitlab",
+        remote.gitlab.is_ok(),
+        match &remote.gitlab {
+            Ok(()) => "GitLab answers /api/v4/version".to_owned(),
+            Err(e) => format!("GitLab is not healthy ({e}): acting now could make things worse"),
+        },
+    );
+    if !ok {
+        d.settle(p.mode);
+        return d;
+    }
+    let workflow_ok = match p.strategy {
+        Strategy::Restart => true,
+        Strategy::Reregister => r.workflow == Workflow::Legacy,
+        Strategy::Rotate | Strategy::Recreate => r.workflow == Workflow::AuthToken,
+    };
+    let ok = d.check(
+        "workflow",
+        workflow_ok,
+        match (p.strategy, r.workflow) {
+            (Strategy::Restart, w) => format!("{w:?} (restart is safe in every workflow)"),
+            (Strategy::Reregister, Workflow::Legacy) => {
+                "legacy registration token: the pods register a new runner at start".into()
+            }
+            (Strategy::Reregister, Workflow::AuthToken) => {
+                "glrt- authentication token: deleting the runner would kill its token for good".into()
+            }
+            (Strategy::Reregister, Workflow::Unknown) => {
+                "no log line proves the legacy workflow: deleting the runner could kill a glrt- token".into()
+            }
+            (_, Workflow::AuthToken) => "glrt- authentication token".into(),
+            (_, w) => format!("{w:?}: token rotation applies to glrt- runners only"),
+        },
+    );
+    if ok && p.strategy.mutates_gitlab() {
+        let (found, detail) = match &remote.identity {
+            Identity::Unique { id, short_sha } => {
+                (true, format!("GitLab runner {id} (shortSha {short_sha})"))
+            }
+            Identity::None => (false, "no runner in GitLab matches this short id".into()),
+            Identity::Several(n) => (
+                false,
+                format!("{n} runners in GitLab match this short id: ambiguous"),
+            ),
+            Identity::Failed(e) => (false, format!("the runner lookup failed: {e}")),
+            Identity::NotNeeded => (false, "not looked up".into()),
+        };
+        d.check("identity", found, detail);
+    }
+    d.settle(p.mode);
+    d
+}
+
+#[cfg(test)]
+mod tests;

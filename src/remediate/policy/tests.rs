@@ -1,0 +1,333 @@
+use std::sync::Arc;
+
+use super::*;
+use crate::event::RunnerId;
+use crate::health::{RunnerKey, State};
+use crate::remediate::history::{Attempt, InFlight, Outcome};
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+const NOW: &str = "2026-03-02T10:30:00Z";
+
+fn stale() -> RunnerView {
+    RunnerView {
+        key: RunnerKey {
+            namespace: "gitlab-runner".into(),
+            workload: "gitlab-runner".into(),
+            runner: RunnerId::normalize("HYErDk_6w").unwrap(),
+        },
+        pods: vec![Arc::from("gitlab-runner-7d9c6b5f4-x2x7k")],
+        state: State::LockedOut,
+        since: Some(ts("2026-03-02T10:02:20Z")),
+        first_forbidden: Some(ts("2026-03-02T10:02:11Z")),
+        last_forbidden: Some(ts("2026-03-02T10:02:20Z")),
+        consecutive_forbidden: 3,
+        first_success: Some(ts("2026-03-02T09:00:00Z")),
+        last_success: Some(ts("2026-03-02T10:00:00Z")),
+        job_requests_ok: 10,
+        first_seen: Some(ts("2026-03-02T09:00:00Z")),
+        workflow: Workflow::Legacy,
+        registration_token: false,
+        fleet_incident: false,
+        superseded_by: None,
+    }
+}
+
+fn policy(mode: Mode, strategy: Strategy) -> Policy {
+    Policy {
+        mode,
+        strategy,
+        ..Policy::default()
+    }
+}
+
+fn local(h: &WorkloadHistory) -> Local<'_> {
+    Local {
+        trigger: Trigger::Local,
+        leader: true,
+        busy: None,
+        history: h,
+        pod_mates: vec![],
+    }
+}
+
+fn remote() -> Remote {
+    Remote {
+        owner: Some("Deployment/gitlab-runner".into()),
+        paused: false,
+        rollout_paused: false,
+        gitlab: Ok(()),
+        identity: Identity::Unique {
+            id: 6,
+            short_sha: "HYErDk_6".into(),
+        },
+    }
+}
+
+fn refused_by(d: &Decision) -> Option<&'static str> {
+    d.refusal().map(|c| c.name)
+}
+
+#[test]
+fn a_latched_stale_legacy_runner_is_remediated() {
+    let h = WorkloadHistory::default();
+    let p = policy(Mode::On, Strategy::Reregister);
+    let d = precheck(&p, &stale(), &local(&h), ts(NOW));
+    assert_eq!(d.verdict, Verdict::Act, "{}", d.reason());
+    let d = preflight(&p, &stale(), d, &remote());
+    assert_eq!(d.verdict, Verdict::Act, "{}", d.reason());
+    let names: Vec<&str> = d.checks.iter().map(|c| c.name).collect();
+    assert_eq!(
+        names,
+        vec![
+            "mode",
+            "state",
+            "replaced",
+            "latched",
+            "min_forbidden",
+            "fleet",
+            "lease",
+            "concurrency",
+            "in_flight",
+            "circuit",
+            "cooldown",
+            "budget",
+            "pod_mates",
+            "owner",
+            "paused",
+            "rollout",
+            "gitlab",
+            "workflow",
+            "identity"
+        ]
+    );
+}
+
+#[test]
+fn dry_run_decides_the_same_but_does_not_act() {
+    let h = WorkloadHistory::default();
+    let p = policy(Mode::DryRun, Strategy::Reregister);
+    let d = preflight(
+        &p,
+        &stale(),
+        precheck(&p, &stale(), &local(&h), ts(NOW)),
+        &remote(),
+    );
+    assert_eq!(d.verdict, Verdict::DryRun);
+}
+
+/// A change to the inputs of `decide`.
+type Edit = Box<dyn Fn(&mut RunnerView, &mut Local<'_>, &mut Policy)>;
+
+#[test]
+fn every_unsafe_case_is_refused_with_its_reason() {
+    let h = WorkloadHistory::default();
+    let p = policy(Mode::On, Strategy::Reregister);
+    let now = ts(NOW);
+    let cases: Vec<(&str, Edit)> = vec![
+        ("mode", Box::new(|_, _, p| p.mode = Mode::Off)),
+        (
+            "state",
+            Box::new(|r, _, _| r.state = State::GitlabUnavailable),
+        ),
+        ("state", Box::new(|r, _, _| r.registration_token = true)),
+        (
+            "replaced",
+            Box::new(|r, _, _| r.superseded_by = RunnerId::normalize("Zx8Kq2LmP")),
+        ),
+        (
+            "latched",
+            Box::new(|r, _, _| r.first_forbidden = Some(ts("2026-03-02T10:28:00Z"))),
+        ),
+        (
+            "min_forbidden",
+            Box::new(|r, _, _| r.consecutive_forbidden = 2),
+        ),
+        ("fleet", Box::new(|r, _, _| r.fleet_incident = true)),
+        ("lease", Box::new(|_, l, _| l.leader = false)),
+        (
+            "concurrency",
+            Box::new(|_, l, _| l.busy = Some("ci/other".into())),
+        ),
+    ];
+    for (want, change) in cases {
+        let (mut r, mut l, mut p) = (stale(), local(&h), p.clone());
+        change(&mut r, &mut l, &mut p);
+        let d = precheck(&p, &r, &l, now);
+        assert_eq!(
+            (d.verdict, refused_by(&d)),
+            (Verdict::Refuse, Some(want)),
+            "{}",
+            d.reason()
+        );
+    }
+}
+
+#[test]
+fn an_alert_skips_the_latch_time_but_needs_local_agreement() {
+    let h = WorkloadHistory::default();
+    let p = policy(Mode::On, Strategy::Restart);
+    let mut r = stale();
+    r.first_forbidden = Some(ts("2026-03-02T10:29:50Z"));
+    let mut l = local(&h);
+    l.trigger = Trigger::Alert("GitLabRunnerTokenRejected".into());
+    assert_eq!(precheck(&p, &r, &l, ts(NOW)).verdict, Verdict::Act);
+    r.state = State::Healthy;
+    assert_eq!(refused_by(&precheck(&p, &r, &l, ts(NOW))), Some("state"));
+}
+
+#[test]
+fn history_gates_cooldown_budget_circuit_and_in_flight_work() {
+    let p = policy(Mode::On, Strategy::Restart);
+    let attempt = |at: &str, outcome| Attempt {
+        runner: "HYErDk_6w".into(),
+        strategy: Strategy::Restart,
+        started: ts(at),
+        finished: ts(at),
+        outcome,
+        detail: String::new(),
+    };
+    let mut h = WorkloadHistory::default();
+    h.attempts
+        .push(attempt("2026-03-02T10:10:00Z", Outcome::Failed));
+    assert_eq!(
+        refused_by(&precheck(&p, &stale(), &local(&h), ts(NOW))),
+        Some("cooldown")
+    );
+    h.attempts = vec![
+        attempt("2026-03-02T01:00:00Z", Outcome::Succeeded),
+        attempt("2026-03-02T03:00:00Z", Outcome::Succeeded),
+        attempt("2026-03-02T05:00:00Z", Outcome::Succeeded),
+    ];
+    assert_eq!(
+        refused_by(&precheck(&p, &stale(), &local(&h), ts(NOW))),
+        Some("budget")
+    );
+    h.attempts.clear();
+    h.circuit_open = true;
+    assert_eq!(
+        refused_by(&precheck(&p, &stale(), &local(&h), ts(NOW))),
+        Some("circuit")
+    );
+    h.circuit_open = false;
+    h.in_flight = Some(InFlight {
+        runner: "HYErDk_6w".into(),
+        strategy: Strategy::Restart,
+        started: ts("2026-03-02T10:29:00Z"),
+        done: vec![],
+        pods: vec![],
+        gitlab_id: None,
+        new_gitlab_id: None,
+        restarted_at: None,
+        owner: None,
+    });
+    assert_eq!(
+        refused_by(&precheck(&p, &stale(), &local(&h), ts(NOW))),
+        Some("in_flight")
+    );
+}
+
+#[test]
+fn a_healthy_runner_sharing_the_pod_is_never_killed() {
+    let h = WorkloadHistory::default();
+    let p = policy(Mode::On, Strategy::Restart);
+    let mut mate = stale();
+    mate.key.runner = RunnerId::normalize("Vb2kLr9aQ").unwrap();
+    mate.state = State::Healthy;
+    let mut l = local(&h);
+    l.pod_mates = vec![&mate];
+    let d = precheck(&p, &stale(), &l, ts(NOW));
+    assert_eq!(refused_by(&d), Some("pod_mates"));
+    assert!(d.reason().contains("Vb2kLr9aQ (healthy)"), "{}", d.reason());
+}
+
+#[test]
+fn reregister_is_refused_for_glrt_and_unidentified_workflows() {
+    let h = WorkloadHistory::default();
+    let p = policy(Mode::On, Strategy::Reregister);
+    for wf in [Workflow::AuthToken, Workflow::Unknown] {
+        let mut r = stale();
+        r.workflow = wf;
+        let d = preflight(&p, &r, precheck(&p, &r, &local(&h), ts(NOW)), &remote());
+        assert_eq!(refused_by(&d), Some("workflow"), "{wf:?}");
+    }
+    // Restart stays allowed for every workflow.
+    let p = policy(Mode::On, Strategy::Restart);
+    let mut r = stale();
+    r.workflow = Workflow::AuthToken;
+    let d = preflight(&p, &r, precheck(&p, &r, &local(&h), ts(NOW)), &remote());
+    assert_eq!(d.verdict, Verdict::Act);
+}
+
+#[test]
+fn remote_facts_refuse_when_unsafe() {
+    let h = WorkloadHistory::default();
+    let p = policy(Mode::On, Strategy::Reregister);
+    let cases: Vec<(&str, Remote)> = vec![
+        (
+            "owner",
+            Remote {
+                owner: None,
+                ..remote()
+            },
+        ),
+        (
+            "paused",
+            Remote {
+                paused: true,
+                ..remote()
+            },
+        ),
+        (
+            "gitlab",
+            Remote {
+                gitlab: Err("503 Service Unavailable".into()),
+                ..remote()
+            },
+        ),
+        (
+            "identity",
+            Remote {
+                identity: Identity::None,
+                ..remote()
+            },
+        ),
+        (
+            "identity",
+            Remote {
+                identity: Identity::Several(2),
+                ..remote()
+            },
+        ),
+        (
+            "identity",
+            Remote {
+                identity: Identity::Failed("timeout".into()),
+                ..remote()
+            },
+        ),
+    ];
+    for (want, rem) in cases {
+        let d = preflight(
+            &p,
+            &stale(),
+            precheck(&p, &stale(), &local(&h), ts(NOW)),
+            &rem,
+        );
+        assert_eq!(refused_by(&d), Some(want), "{}", d.reason());
+    }
+    let mut p = policy(Mode::On, Strategy::Restart);
+    p.restart_method = RestartMethod::Rollout;
+    let d = preflight(
+        &p,
+        &stale(),
+        precheck(&p, &stale(), &local(&h), ts(NOW)),
+        &Remote {
+            rollout_paused: true,
+            ..remote()
+        },
+    );
+    assert_eq!(refused_by(&d), Some("rollout"));
+}

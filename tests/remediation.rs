@@ -1,0 +1,682 @@
+//! Remediation end to end against the simulated world (Kubernetes API +
+//! GitLab reacting to each other), over real sockets: the seed runbook
+//! carried out and verified, and every unsafe case refused.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on bad fixtures
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::harness::{get, value};
+use runner_medic::classify::Classifier;
+use runner_medic::config::{DaemonOverrides, DaemonSettings, FileConfig};
+use runner_medic::daemon::{self, Daemon, DaemonConfig};
+use runner_medic::health::HealthConfig;
+use runner_medic::remediate::RemediationConfig;
+use runner_medic::remediate::gitlab::{GitlabConfig, RunnerScope, Secret};
+use runner_medic::remediate::lease::LeaseConfig;
+use runner_medic::remediate::policy::{Mode, Policy, RestartMethod, Strategy};
+use runner_medic::sim::gitlab::GitlabFault;
+use runner_medic::sim::render::Style;
+use runner_medic::sim::world::{Pace, RunnerDeployment, SIM_PAT, Workflow, World};
+use tokio_util::sync::CancellationToken;
+
+const NS: &str = "gitlab-runner";
+/// A legacy runner token whose short id is the seed's HYErDk_6w (fake).
+const SEED_TOKEN: &str = "HYErDk_6wFAKEFAKEFAKE";
+const REG_TOKEN: &str = "GR1348941FAKEregistration";
+
+fn pace() -> Pace {
+    Pace {
+        poll: Duration::from_millis(250),
+        lockout: Duration::from_secs(4),
+        register_retry: Duration::from_millis(300),
+        replace_after: Duration::from_millis(200),
+    }
+}
+
+async fn world() -> (World, CancellationToken) {
+    let token = CancellationToken::new();
+    let w = World::start(pace(), token.clone()).await.unwrap();
+    w.gitlab.lock().registration_tokens.push(REG_TOKEN.into());
+    (w, token)
+}
+
+fn legacy(name: &str, preregistered: Option<&str>) -> RunnerDeployment {
+    RunnerDeployment {
+        namespace: NS.into(),
+        name: name.into(),
+        hash: "7d9c6b5f4".into(),
+        workflow: Workflow::Legacy {
+            registration_token: REG_TOKEN.into(),
+        },
+        style: Style::Runner { colours: true },
+        labels: BTreeMap::from([("app".to_owned(), "gitlab-runner".to_owned())]),
+        preregistered: preregistered.map(str::to_owned),
+    }
+}
+
+fn policy(mode: Mode, strategy: Strategy) -> Policy {
+    Policy {
+        mode,
+        strategy,
+        restart_method: RestartMethod::Delete,
+        for_: Duration::from_secs(1),
+        min_forbidden: 3,
+        cooldown: Duration::from_secs(1800),
+        max_attempts: 3,
+        attempt_window: Duration::from_secs(86_400),
+        max_failures: 2,
+        verify_timeout: Duration::from_secs(20),
+    }
+}
+
+async fn daemon(
+    w: &World,
+    p: Policy,
+    identity: &str,
+    webhook: Option<&str>,
+) -> (Daemon, CancellationToken) {
+    let mut problems = Vec::new();
+    let o = DaemonOverrides {
+        namespaces: vec![NS.into()],
+        listen: Some("127.0.0.1:0".into()),
+        since: Some("10m".into()),
+        silence_timeout: Some("5s".into()),
+        ..DaemonOverrides::default()
+    };
+    let settings = DaemonSettings::resolve(&o, &FileConfig::default(), &mut problems);
+    assert!(problems.is_empty());
+    let mut config = DaemonConfig::new(settings, Classifier::builtin(), HealthConfig::default());
+    config.follow.backoff_initial = Duration::from_millis(100);
+    config.follow.backoff_max = Duration::from_millis(400);
+    let mut lease = LeaseConfig::new("runner-medic", "runner-medic", identity);
+    lease.retry = Duration::from_millis(300);
+    lease.lease_duration = Duration::from_secs(3);
+    lease.renew_deadline = Duration::from_secs(2);
+    config.remediation = Some(RemediationConfig {
+        policy: p,
+        gitlab: Some(GitlabConfig {
+            url: w.gitlab.url(),
+            token: Secret::new(SIM_PAT),
+            rate: 100.0,
+            timeout: Duration::from_secs(5),
+            attempts: 2,
+            scope: RunnerScope::Instance,
+            ca_pem: None,
+        }),
+        lease,
+        selector: "app=gitlab-runner".into(),
+        interval: Duration::from_millis(300),
+        secret_key: "runner-token".into(),
+        narrate: None,
+    });
+    config.webhook = webhook.map(Secret::new);
+    let token = CancellationToken::new();
+    let listener = daemon::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let d = daemon::start(
+        w.kube.client().unwrap(),
+        config,
+        listener,
+        None,
+        token.clone(),
+    )
+    .unwrap();
+    (d, token)
+}
+
+async fn metrics(d: &Daemon) -> String {
+    get(d.addr, "/metrics").await.1
+}
+
+/// Waits (30 s at most) until `check` holds for the daemon's metrics.
+async fn until(d: &Daemon, what: &str, check: impl Fn(&str) -> bool) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
+    loop {
+        let m = metrics(d).await;
+        if check(&m) {
+            return m;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!(
+                "timed out waiting for {what}:\n{}",
+                m.lines()
+                    .filter(|l| l.contains("remediation")
+                        || l.contains("runner_state{") && l.ends_with(" 1"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn state_is(m: &str, runner: &str, state: &str) -> bool {
+    m.lines().any(|l| {
+        l.starts_with("runner_medic_runner_state{")
+            && l.contains(&format!("runner=\"{runner}\",state=\"{state}\""))
+            && l.ends_with(" 1")
+    })
+}
+
+fn decisions(m: &str, verdict: &str, check: &str) -> f64 {
+    m.lines()
+        .filter(|l| {
+            l.starts_with("runner_medic_remediation_decisions_total{")
+                && l.contains(&format!("verdict=\"{verdict}\",check=\"{check}\""))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+fn remediations(m: &str, result: &str) -> f64 {
+    m.lines()
+        .filter(|l| {
+            l.starts_with("runner_medic_remediations_total{")
+                && l.contains(&format!("result=\"{result}\""))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// Starts the seed deployment: runner HYErDk_6w, registered with a legacy
+/// registration token, working until its token expires.
+async fn seed(w: &World) -> (String, u64) {
+    let id = w.gitlab.lock().add_runner(SEED_TOKEN, true);
+    let pod = w.add(legacy("gitlab-runner", Some(SEED_TOKEN)), None);
+    (pod, id)
+}
+
+fn gitlab_mutations(w: &World) -> Vec<String> {
+    w.gitlab
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET" && !(r.method == "POST" && r.uri == "/api/graphql"))
+        .map(|r| format!("{} {}", r.method, r.uri))
+        .collect()
+}
+
+fn kube_mutations(w: &World) -> Vec<String> {
+    w.kube
+        .cluster
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.uri))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seed_runbook_is_carried_out_once_and_verified() {
+    let (w, wt) = world().await;
+    let (old_pod, gitlab_id) = seed(&w).await;
+    let (d, token) = daemon(&w, policy(Mode::On, Strategy::Reregister), "medic-a", None).await;
+    until(&d, "a healthy seed runner", |m| {
+        state_is(m, "HYErDk_6w", "healthy")
+    })
+    .await;
+    // The token stops working (expired): 403s, lockout.
+    w.gitlab.lock().expire(SEED_TOKEN);
+    let m = until(&d, "a verified remediation", |m| {
+        remediations(m, "succeeded") >= 1.0
+    })
+    .await;
+    assert_eq!(remediations(&m, "failed"), 0.0);
+    assert_eq!(value(&m, "runner_medic_leader"), Some(1.0));
+    // GitLab: the stale runner deleted exactly once; a new runner registered.
+    let deletes: Vec<String> = gitlab_mutations(&w)
+        .into_iter()
+        .filter(|r| r.starts_with("DELETE"))
+        .collect();
+    assert_eq!(deletes, vec![format!("DELETE /api/v4/runners/{gitlab_id}")]);
+    assert!(!w.gitlab.lock().runners.contains_key(&gitlab_id));
+    assert!(
+        w.gitlab
+            .requests()
+            .iter()
+            .all(|r| !r.uri.contains("/runners/verify")),
+        "never POST /runners/verify"
+    );
+    // Kubernetes: the old pod deleted with a UID precondition, replaced.
+    assert!(w.kube.cluster.pod(NS, &old_pod).is_none());
+    let pods = w.kube.cluster.pod_names(NS);
+    assert_eq!(pods.len(), 1, "{pods:?}");
+    // The new runner polls; the history records the success; Events were written.
+    let new_id: Vec<String> = w
+        .gitlab
+        .lock()
+        .runners
+        .values()
+        .map(|r| r.log_id())
+        .collect();
+    assert!(
+        state_is(&m, &new_id[0], "healthy"),
+        "new runner {new_id:?} healthy:\n{m}"
+    );
+    let cm = w
+        .kube
+        .cluster
+        .object("configmaps", "runner-medic", "runner-medic-state")
+        .expect("history ConfigMap");
+    let h: serde_json::Value =
+        serde_json::from_str(cm["data"]["gitlab-runner.gitlab-runner"].as_str().unwrap()).unwrap();
+    assert_eq!(h["attempts"][0]["outcome"], "succeeded", "{h}");
+    assert!(h["in_flight"].is_null());
+    let reasons: Vec<String> = w
+        .kube
+        .cluster
+        .objects("events")
+        .iter()
+        .map(|e| e["reason"].as_str().unwrap_or("").to_owned())
+        .collect();
+    for r in [
+        "RemediationStarted",
+        "RunnerDeleted",
+        "PodsRestarted",
+        "RemediationSucceeded",
+    ] {
+        assert!(
+            reasons.iter().any(|x| x == r),
+            "event {r} missing: {reasons:?}"
+        );
+    }
+    // No token anywhere runner-medic writes: Events, history, metrics,
+    // status page (the new runner's token is known only to GitLab and the pod).
+    let new_token = w
+        .gitlab
+        .lock()
+        .runners
+        .values()
+        .next()
+        .unwrap()
+        .token
+        .clone();
+    let status = get(d.addr, "/").await.1;
+    let written = format!(
+        "{}\n{}\n{m}\n{status}",
+        serde_json::to_string(&w.kube.cluster.objects("events")).unwrap(),
+        serde_json::to_string(&cm).unwrap()
+    );
+    for secret in [SEED_TOKEN, SIM_PAT, REG_TOKEN, new_token.as_str()] {
+        // Anything beyond the 9-character short id is a leak.
+        let probe: String = secret.chars().take(10).collect();
+        assert!(!written.contains(&probe), "{probe}… leaked:\n{written}");
+    }
+    // Once: a later evaluation does nothing more.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        gitlab_mutations(&w)
+            .iter()
+            .filter(|r| r.starts_with("DELETE"))
+            .count(),
+        1
+    );
+    token.cancel();
+    d.done.await.unwrap();
+    wt.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_decides_but_makes_no_mutating_call() {
+    let (w, wt) = world().await;
+    seed(&w).await;
+    let before = kube_mutations(&w).len();
+    let (d, token) = daemon(
+        &w,
+        policy(Mode::DryRun, Strategy::Reregister),
+        "medic-a",
+        None,
+    )
+    .await;
+    until(&d, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
+    w.gitlab.lock().expire(SEED_TOKEN);
+    until(&d, "a dry-run decision", |m| {
+        decisions(m, "dry_run", "none") >= 1.0
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        gitlab_mutations(&w).is_empty(),
+        "{:?}",
+        gitlab_mutations(&w)
+    );
+    assert_eq!(kube_mutations(&w).len(), before, "{:?}", kube_mutations(&w));
+    token.cancel();
+    wt.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_glrt_runner_is_never_deleted() {
+    let (w, wt) = world().await;
+    let glrt = "glrt-t2_FAKEglrtTokenFAKE01";
+    w.gitlab.lock().add_runner(glrt, false);
+    let mut dep = legacy("gitlab-runner", None);
+    dep.workflow = Workflow::AuthToken;
+    w.add(dep, Some(glrt));
+    let (d, token) = daemon(&w, policy(Mode::On, Strategy::Reregister), "medic-a", None).await;
+    let id = runner_medic::event::RunnerId::normalize(glrt)
+        .unwrap()
+        .to_string();
+    until(&d, "healthy glrt runner", |m| state_is(m, &id, "healthy")).await;
+    w.gitlab.lock().expire(glrt);
+    until(&d, "a refusal on the workflow", |m| {
+        decisions(m, "refuse", "workflow") >= 1.0
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        gitlab_mutations(&w).is_empty(),
+        "{:?}",
+        gitlab_mutations(&w)
+    );
+    assert!(
+        kube_mutations(&w).iter().all(|r| !r.contains("/pods/")),
+        "{:?}",
+        kube_mutations(&w)
+    );
+    token.cancel();
+    wt.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gitlab_outage_and_a_fleet_wide_403_are_refused() {
+    let (w, wt) = world().await;
+    seed(&w).await;
+    let (d, token) = daemon(&w, policy(Mode::On, Strategy::Reregister), "medic-a", None).await;
+    until(&d, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
+    w.gitlab.lock().expire(SEED_TOKEN);
+    until(&d, "locked out", |m| state_is(m, "HYErDk_6w", "locked_out")).await;
+    w.gitlab.lock().faults.push(GitlabFault::Down);
+    until(&d, "a refusal: GitLab down", |m| {
+        decisions(m, "refuse", "gitlab") >= 1.0
+    })
+    .await;
+    assert!(gitlab_mutations(&w).is_empty());
+    assert!(kube_mutations(&w).iter().all(|r| !r.contains("/pods/")));
+    token.cancel();
+    wt.cancel();
+
+    // Fleet: four working runners rejected at once.
+    let (w, wt) = world().await;
+    let tokens: Vec<String> = (0..4).map(|i| format!("Fleet{i}xAbFAKEFAKEFAKE")).collect();
+    for (i, t) in tokens.iter().enumerate() {
+        w.gitlab.lock().add_runner(t, true);
+        w.add(legacy(&format!("runner-{i}"), Some(t)), None);
+    }
+    let (d, token) = daemon(&w, policy(Mode::On, Strategy::Reregister), "medic-a", None).await;
+    until(&d, "healthy fleet", |m| {
+        (0..4).all(|i| state_is(m, &format!("Fleet{i}xAb"), "healthy"))
+    })
+    .await;
+    {
+        let mut g = w.gitlab.lock();
+        for t in &tokens {
+            g.expire(t);
+        }
+    }
+    until(&d, "a refusal: fleet-wide", |m| {
+        decisions(m, "refuse", "fleet") >= 1.0
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        gitlab_mutations(&w).is_empty(),
+        "{:?}",
+        gitlab_mutations(&w)
+    );
+    token.cancel();
+    wt.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_daemons_only_one_acts() {
+    let (w, wt) = world().await;
+    seed(&w).await;
+    let (a, ta) = daemon(&w, policy(Mode::On, Strategy::Reregister), "medic-a", None).await;
+    let (b, tb) = daemon(&w, policy(Mode::On, Strategy::Reregister), "medic-b", None).await;
+    until(&a, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
+    w.gitlab.lock().expire(SEED_TOKEN);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
+    loop {
+        let total = remediations(&metrics(&a).await, "succeeded")
+            + remediations(&metrics(&b).await, "succeeded");
+        if total >= 1.0 || tokio::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (ma, mb) = (metrics(&a).await, metrics(&b).await);
+    assert_eq!(
+        remediations(&ma, "succeeded") + remediations(&mb, "succeeded"),
+        1.0
+    );
+    assert_eq!(
+        value(&ma, "runner_medic_leader").unwrap() + value(&mb, "runner_medic_leader").unwrap(),
+        1.0
+    );
+    assert_eq!(
+        gitlab_mutations(&w)
+            .iter()
+            .filter(|r| r.starts_with("DELETE"))
+            .count(),
+        1
+    );
+    let lease = w
+        .kube
+        .cluster
+        .object("leases", "runner-medic", "runner-medic")
+        .unwrap();
+    assert!(["medic-a", "medic-b"].contains(&lease["spec"]["holderIdentity"].as_str().unwrap()));
+    ta.cancel();
+    tb.cancel();
+    wt.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_verifications_open_the_circuit_and_cooldown_holds_retries() {
+    let (w, wt) = world().await;
+    seed(&w).await;
+    // Registration tokens switched off: the replacement pod cannot register.
+    w.gitlab.lock().registration_enabled = false;
+    let mut p = policy(Mode::On, Strategy::Restart);
+    p.verify_timeout = Duration::from_secs(5);
+    p.cooldown = Duration::from_secs(0);
+    p.max_failures = 1;
+    let (d, token) = daemon(&w, p, "medic-a", None).await;
+    until(&d, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
+    w.gitlab.lock().expire(SEED_TOKEN);
+    let m = until(&d, "a failed remediation", |m| {
+        remediations(m, "failed") >= 1.0
+    })
+    .await;
+    assert_eq!(
+        value(
+            &m,
+            "runner_medic_remediation_circuit_open{namespace=\"gitlab-runner\",workload=\"gitlab-runner\"}"
+        ),
+        Some(1.0),
+        "{m}"
+    );
+    let cm = w
+        .kube
+        .cluster
+        .object("configmaps", "runner-medic", "runner-medic-state")
+        .unwrap();
+    let h: serde_json::Value =
+        serde_json::from_str(cm["data"]["gitlab-runner.gitlab-runner"].as_str().unwrap()).unwrap();
+    assert_eq!(h["circuit_open"], true);
+    assert_eq!(h["attempts"][0]["outcome"], "failed");
+    until(&d, "a refusal: circuit open", |m| {
+        decisions(m, "refuse", "circuit") >= 1.0
+    })
+    .await;
+    assert_eq!(
+        remediations(&metrics(&d).await, "failed"),
+        1.0,
+        "no second attempt"
+    );
+    token.cancel();
+    d.done.await.unwrap();
+    wt.cancel();
+
+    // Same failure, circuit tolerant, long cooldown: the retry waits.
+    let (w, wt) = world().await;
+    seed(&w).await;
+    w.gitlab.lock().registration_enabled = false;
+    let mut p = policy(Mode::On, Strategy::Restart);
+    p.verify_timeout = Duration::from_secs(5);
+    p.cooldown = Duration::from_secs(3600);
+    p.max_failures = 5;
+    let (d, token) = daemon(&w, p, "medic-a", None).await;
+    until(&d, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
+    w.gitlab.lock().expire(SEED_TOKEN);
+    until(&d, "a failed remediation", |m| {
+        remediations(m, "failed") >= 1.0
+    })
+    .await;
+    // The stale runner is still rejected (nothing replaced it): the next
+    // evaluation waits for the cooldown instead of trying again.
+    let m = until(&d, "a refusal: cooldown", |m| {
+        decisions(m, "refuse", "cooldown") >= 1.0
+    })
+    .await;
+    assert_eq!(remediations(&m, "failed"), 1.0);
+    token.cancel();
+    wt.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_in_the_middle_neither_repeats_nor_forgets_the_remediation() {
+    let (w, wt) = world().await;
+    let (pod, gitlab_id) = seed(&w).await;
+    let uid = w.kube.cluster.pod(NS, &pod).unwrap().metadata.uid.unwrap();
+    // A previous runner-medic deleted the runner in GitLab, then died
+    // before restarting the pods.
+    w.gitlab.lock().runners.remove(&gitlab_id);
+    let started = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_secs(20))
+        .unwrap();
+    let flight = serde_json::json!({
+        "attempts": [], "circuit_open": false,
+        "in_flight": {"runner": "HYErDk_6w", "strategy": "reregister", "started": started.to_string(),
+                      "done": ["gitlab_deleted"], "pods": [[pod, uid]], "gitlab_id": gitlab_id,
+                      "owner": ["Deployment", "gitlab-runner"]}
+    });
+    w.kube.cluster.put_object(
+        "configmaps",
+        "runner-medic",
+        "runner-medic-state",
+        serde_json::json!({"data": {"gitlab-runner.gitlab-runner": flight.to_string()}}),
+    );
+    let (d, token) = daemon(&w, policy(Mode::On, Strategy::Reregister), "medic-a", None).await;
+    let m = until(&d, "the resumed remediation verified", |m| {
+        remediations(m, "succeeded") >= 1.0
+    })
+    .await;
+    assert!(
+        gitlab_mutations(&w)
+            .iter()
+            .all(|r| !r.starts_with("DELETE")),
+        "the GitLab delete is not repeated"
+    );
+    assert!(
+        w.kube.cluster.pod(NS, &pod).is_none(),
+        "the pod restart was done"
+    );
+    assert_eq!(remediations(&m, "failed"), 0.0);
+    token.cancel();
+    wt.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_alertmanager_webhook_authenticates_validates_and_routes() {
+    let (w, wt) = world().await;
+    seed(&w).await;
+    let (d, token) = daemon(
+        &w,
+        policy(Mode::DryRun, Strategy::Restart),
+        "medic-a",
+        Some("hook-secret-123"),
+    )
+    .await;
+    until(&d, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
+    // The webhook maps alerts with the status snapshot (published every 2 s).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !get(d.addr, "/").await.1.contains("HYErDk_6w") && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let post = |auth: Option<&str>, body: String| {
+        let addr = d.addr;
+        let auth = auth.map(str::to_owned);
+        async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let mut req = format!(
+                "POST /api/v1/alerts HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+                body.len()
+            );
+            if let Some(a) = auth {
+                req.push_str(&format!("Authorization: Bearer {a}\r\n"));
+            }
+            req.push_str("\r\n");
+            let _ = s.write_all(req.as_bytes()).await;
+            let _ = s.write_all(body.as_bytes()).await;
+            let mut buf = Vec::new();
+            let _ = s.read_to_end(&mut buf).await;
+            let text = String::from_utf8_lossy(&buf).into_owned();
+            let code: u16 = text
+                .split(' ')
+                .nth(1)
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(0);
+            (
+                code,
+                text.split_once("\r\n\r\n")
+                    .map(|(_, b)| b.to_owned())
+                    .unwrap_or_default(),
+            )
+        }
+    };
+    let alert = |runner: &str| {
+        serde_json::json!({"version": "4", "status": "firing", "receiver": "runner-medic", "groupKey": "{}", "alerts": [
+            {"status": "firing", "labels": {"alertname": "GitLabRunnerTokenRejected", "namespace": NS, "workload": "gitlab-runner", "runner": runner},
+             "annotations": {}, "startsAt": "2026-03-02T10:00:00Z", "endsAt": "0001-01-01T00:00:00Z", "fingerprint": "x"}
+        ]})
+        .to_string()
+    };
+    assert_eq!(post(None, alert("HYErDk_6w")).await.0, 401);
+    assert_eq!(post(Some("wrong"), alert("HYErDk_6w")).await.0, 401);
+    let (code, body) = post(Some("hook-secret-123"), "{not json".into()).await;
+    assert_eq!(code, 400);
+    assert!(body.contains("\"error\""), "{body}");
+    assert_eq!(
+        post(
+            Some("hook-secret-123"),
+            serde_json::json!({"version": "3", "alerts": []}).to_string()
+        )
+        .await
+        .0,
+        400
+    );
+    let (code, body) = post(Some("hook-secret-123"), alert("Nobody999")).await;
+    assert_eq!(code, 404, "{body}");
+    let big = format!(
+        "{{\"version\":\"4\",\"alerts\":[],\"pad\":\"{}\"}}",
+        "x".repeat(300 * 1024)
+    );
+    assert_eq!(post(Some("hook-secret-123"), big).await.0, 413);
+    let (code, body) = post(Some("hook-secret-123"), alert("HYErDk_6w")).await;
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("\"accepted\":1"), "{body}");
+    // The alert reached the controller, which still wants local agreement:
+    // the runner is healthy, so it refuses on its state.
+    until(&d, "the alert's decision", |m| {
+        decisions(m, "refuse", "state") >= 1.0
+    })
+    .await;
+    token.cancel();
+    wt.cancel();
+}
