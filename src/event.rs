@@ -39,6 +39,7 @@ pub enum Class {
     UnregisterFailed,
     TokenResetOk,
     TokenResetFailed,
+    TokenExpiring,
     TokenMissing,
     ConfigLoaded,
     ConfigError,
@@ -47,7 +48,7 @@ pub enum Class {
 
 impl Class {
     /// Every class, in declaration order.
-    pub const ALL: [Class; 24] = [
+    pub const ALL: [Class; 25] = [
         Class::JobRequestOk,
         Class::JobRequestForbidden,
         Class::JobRequestUnavailable,
@@ -68,6 +69,7 @@ impl Class {
         Class::UnregisterFailed,
         Class::TokenResetOk,
         Class::TokenResetFailed,
+        Class::TokenExpiring,
         Class::TokenMissing,
         Class::ConfigLoaded,
         Class::ConfigError,
@@ -105,6 +107,7 @@ impl Class {
             Class::UnregisterFailed => "unregister_failed",
             Class::TokenResetOk => "token_reset_ok",
             Class::TokenResetFailed => "token_reset_failed",
+            Class::TokenExpiring => "token_expiring",
             Class::TokenMissing => "token_missing",
             Class::ConfigLoaded => "config_loaded",
             Class::ConfigError => "config_error",
@@ -162,6 +165,9 @@ impl Class {
             Class::UnregisterFailed => "unregistering the runner failed",
             Class::TokenResetOk => "the runner rotated its authentication token",
             Class::TokenResetFailed => "the runner could not rotate its authentication token",
+            Class::TokenExpiring => {
+                "the token is about to expire and automatic rotation is disabled (FF_DISABLE_AUTOMATIC_TOKEN_ROTATION)"
+            }
             Class::TokenMissing => {
                 "the runner token is empty; the runner is skipped during job polling"
             }

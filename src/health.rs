@@ -26,7 +26,7 @@ use jiff::Timestamp;
 use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 
-pub use diagnosis::{Diagnosis, human_duration};
+pub use diagnosis::{Diagnosis, Finding, human_duration};
 pub use fleet::FleetIncident;
 
 use crate::event::{Cause, Class, Detail, Event, RunnerId, Workflow};
@@ -176,6 +176,10 @@ pub struct RunnerHealth {
     pub unavailable: u64,
     /// Last `Resetting runner authentication token... succeeded`.
     pub token_reset_at: Option<Stamp>,
+    /// Last failed token rotation (the token may have expired after it).
+    pub token_reset_failed_at: Option<Stamp>,
+    /// Last warning that the token is about to expire (rotation disabled).
+    pub token_expiring_at: Option<Stamp>,
 }
 
 impl RunnerHealth {
@@ -204,6 +208,8 @@ impl RunnerHealth {
             causes: [0; 5],
             unavailable: 0,
             token_reset_at: None,
+            token_reset_failed_at: None,
+            token_expiring_at: None,
         }
     }
 
@@ -744,6 +750,14 @@ fn apply(r: &mut RunnerHealth, event: &Event, at: Stamp) -> State {
             State::LockedOut
         }
         Class::RunnerUnhealthyRecheck if r.state == State::LockedOut => State::Forbidden,
+        Class::TokenResetFailed => {
+            r.token_reset_failed_at = Some(at);
+            r.state
+        }
+        Class::TokenExpiring => {
+            r.token_expiring_at = Some(at);
+            r.state
+        }
         Class::RegisterForbidden | Class::VerifyRemoved | Class::TokenMissing => {
             failure(r);
             State::RegistrationFailing

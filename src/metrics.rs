@@ -22,7 +22,7 @@ use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
 use crate::event::Class;
-use crate::health::{RunnerKey, State};
+use crate::health::{Finding, RunnerKey, State};
 
 /// The content type of [`Metrics::encode`]'s output.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -33,6 +33,25 @@ impl EncodeLabelValue for Class {
     fn encode(&self, e: &mut LabelValueEncoder<'_>) -> std::fmt::Result {
         EncodeLabelValue::encode(&self.as_str(), e)
     }
+}
+
+impl EncodeLabelValue for Finding {
+    fn encode(&self, e: &mut LabelValueEncoder<'_>) -> std::fmt::Result {
+        EncodeLabelValue::encode(&self.as_str(), e)
+    }
+}
+
+/// A runner's diagnosis.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DiagnosisLabels {
+    /// Namespace.
+    pub namespace: Arc<str>,
+    /// Workload.
+    pub workload: Arc<str>,
+    /// Runner short id.
+    pub runner: Arc<str>,
+    /// Finding code.
+    pub diagnosis: Finding,
 }
 
 impl EncodeLabelValue for State {
@@ -239,6 +258,8 @@ pub struct Metrics {
     runner_state_since: Family<RunnerPodLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
     runner_last_success: Family<RunnerLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
     runner_consecutive_forbidden: Family<RunnerLabels, Gauge>,
+    runner_replaced: Family<RunnerLabels, Gauge>,
+    runner_diagnosis: Family<DiagnosisLabels, Gauge>,
     transitions: Family<ToLabels, Counter>,
     tracked_runners: Gauge,
     runners_refused: Counter,
@@ -272,6 +293,8 @@ impl Metrics {
             runner_state_since: Family::default(),
             runner_last_success: Family::default(),
             runner_consecutive_forbidden: Family::default(),
+            runner_replaced: Family::default(),
+            runner_diagnosis: Family::default(),
             transitions: Family::default(),
             tracked_runners: Gauge::default(),
             runners_refused: Counter::default(),
@@ -336,6 +359,16 @@ impl Metrics {
             "runner_consecutive_forbidden",
             "Job requests rejected with 403 since the runner's last success",
             m.runner_consecutive_forbidden.clone(),
+        );
+        r.register(
+            "runner_replaced",
+            "1 once another runner replaced this one in its workload (new pod, new runner id, polling): the fix worked; its other series stay until runner_ttl",
+            m.runner_replaced.clone(),
+        );
+        r.register(
+            "runner_diagnosis",
+            "1 for the runner's current diagnosis (one series per runner; the label says what is wrong)",
+            m.runner_diagnosis.clone(),
         );
         r.register(
             "runner_transitions",
@@ -647,10 +680,39 @@ impl Metrics {
             consecutive_forbidden: self
                 .runner_consecutive_forbidden
                 .get_or_create_owned(&labels),
+            replaced: self.runner_replaced.get_or_create_owned(&labels),
+            diagnosis: None,
         };
         self.create_state_series(&s, State::Unknown, None);
         s.state = State::Unknown;
         s
+    }
+
+    fn diagnosis_labels(s: &RunnerSeries, diagnosis: Finding) -> DiagnosisLabels {
+        DiagnosisLabels {
+            namespace: s.labels.namespace.clone(),
+            workload: s.labels.workload.clone(),
+            runner: s.labels.runner.clone(),
+            diagnosis,
+        }
+    }
+
+    /// Sets the runner's diagnosis (and its replaced flag).
+    pub fn runner_diagnosis(&self, s: &mut RunnerSeries, finding: Finding) {
+        if finding == Finding::Replaced {
+            s.replaced.set(1);
+        }
+        if s.diagnosis == Some(finding) {
+            return;
+        }
+        if let Some(old) = s.diagnosis {
+            self.runner_diagnosis
+                .remove(&Self::diagnosis_labels(s, old));
+        }
+        self.runner_diagnosis
+            .get_or_create(&Self::diagnosis_labels(s, finding))
+            .set(1);
+        s.diagnosis = Some(finding);
     }
 
     fn state_labels(s: &RunnerSeries, state: State) -> StateLabels {
@@ -736,6 +798,10 @@ impl Metrics {
         self.remove_state_series(s);
         self.runner_last_success.remove(&s.labels);
         self.runner_consecutive_forbidden.remove(&s.labels);
+        self.runner_replaced.remove(&s.labels);
+        if let Some(f) = s.diagnosis {
+            self.runner_diagnosis.remove(&Self::diagnosis_labels(s, f));
+        }
         self.tracked_runners.dec();
     }
 
@@ -763,6 +829,8 @@ pub struct RunnerSeries {
     state: State,
     last_success: Gauge<f64, std::sync::atomic::AtomicU64>,
     consecutive_forbidden: Gauge,
+    replaced: Gauge,
+    diagnosis: Option<Finding>,
 }
 
 impl RunnerSeries {

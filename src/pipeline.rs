@@ -192,11 +192,12 @@ impl Pipeline {
                 series.event(event.class);
                 // What the remediation controller verifies with: a runner's
                 // first successful poll, and any new 403.
-                if (event.class == Class::JobRequestOk && r.count(Class::JobRequestOk) == 1)
-                    || event.class == Class::JobRequestForbidden
-                {
+                let first_success =
+                    event.class == Class::JobRequestOk && r.count(Class::JobRequestOk) == 1;
+                if first_success || event.class == Class::JobRequestForbidden {
                     self.dirty = true;
                 }
+
                 if obs.transition.is_some() || *series.pod() != pod {
                     let since = r.since.at.map(|t| t.as_millisecond() as f64 / 1000.0);
                     self.metrics.runner_state(series, &pod, r.state, since);
@@ -293,6 +294,11 @@ impl Pipeline {
         }
         self.dirty = false;
         let report = Report::build(&self.tracker, self.stats.clone());
+        for r in &report.runners {
+            if let Some(series) = self.series.get_mut(&r.key) {
+                self.metrics.runner_diagnosis(series, r.diagnosis.finding);
+            }
+        }
         self.snapshot.send_replace(Snapshot {
             report: Arc::new(report),
             synced: self.synced,

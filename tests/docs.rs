@@ -19,6 +19,15 @@ fn the_classes_table_lists_every_class_with_its_description() {
 }
 
 #[test]
+fn the_diagnoses_table_lists_every_finding() {
+    let readme = readme();
+    for f in runner_medic::health::Finding::ALL {
+        let row = format!("| `{}` | {} |", f.as_str(), f.description());
+        assert!(readme.contains(&row), "README lacks the row: {row}");
+    }
+}
+
+#[test]
 fn the_two_commands_are_the_ones_ci_runs() {
     let readme = readme();
     assert!(readme.contains("cargo run --release -- demo\n"));
@@ -44,6 +53,7 @@ fn all_metrics() -> String {
         runner: RunnerId::normalize("HYErDk_6w").unwrap(),
     };
     let mut s = m.runner_series(&key, &"pod".into());
+    m.runner_diagnosis(&mut s, runner_medic::health::Finding::StaleToken);
     m.runner_state(&mut s, &"pod".into(), State::Forbidden, Some(1.0));
     s.event(Class::JobRequestForbidden);
     s.last_success(1.0);

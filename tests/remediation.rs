@@ -254,6 +254,17 @@ async fn the_seed_runbook_is_carried_out_once_and_verified() {
         state_is(&m, &new_id[0], "healthy"),
         "new runner {new_id:?} healthy:\n{m}"
     );
+    // The stale runner is marked replaced (its alert resolves), the new one not.
+    let replaced = |runner: &str| {
+        value(
+            &m,
+            &format!(
+                "runner_medic_runner_replaced{{namespace=\"{NS}\",workload=\"gitlab-runner\",runner=\"{runner}\"}}"
+            ),
+        )
+    };
+    assert_eq!(replaced("HYErDk_6w"), Some(1.0), "{m}");
+    assert_eq!(replaced(&new_id[0]), Some(0.0), "{m}");
     let cm = w
         .kube
         .cluster

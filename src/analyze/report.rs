@@ -42,6 +42,9 @@ pub struct Summary {
 /// One runner.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunnerReport {
+    /// The runner's key (for the daemon; not in the JSON report).
+    #[serde(skip)]
+    pub key: crate::health::RunnerKey,
     /// The diagnosis.
     #[serde(flatten)]
     pub diagnosis: Diagnosis,
@@ -82,6 +85,7 @@ impl Report {
             .filter_map(|r| {
                 let d = tracker.diagnose(&r.key, now)?;
                 Some(RunnerReport {
+                    key: r.key.clone(),
                     registration_token: r.registration_token,
                     pods: r.pods.iter().map(|p| p.to_string()).collect(),
                     state_since: r.since.at,

@@ -340,6 +340,14 @@ pub const BUILTIN: &[Builtin] = &[
         r"^Failed to reset runner authentication token\b",
         "Failed to",
     ),
+    // commands/multi.go prints this with fmt.Printf (no level, no newline)
+    // inside a Warningln, so it is a plain line, possibly glued to the next.
+    rule(
+        "token_expiring",
+        Class::TokenExpiring,
+        r"^Automatic token rotation is disabled for runner: (?P<runner>\S+?)-[a-z]_[0-9a-zA-Z]{12}\. Your token is about to expire",
+        "Automatic token rotation",
+    ),
     rule(
         "token_missing",
         Class::TokenMissing,

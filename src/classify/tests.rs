@@ -471,6 +471,29 @@ fn chart_registration_attempts_are_plain_lines_with_their_numbers() {
 }
 
 #[test]
+fn the_rotation_disabled_warning_names_the_runner_even_when_glued_to_the_next_output() {
+    // commands/multi.go: Warningln(fmt.Printf(...)) prints the text without
+    // a newline on stdout; the next stdout write continues the same line.
+    for line in [
+        "Automatic token rotation is disabled for runner: HYErDk_6w-s_0123456789ab. Your token is about to expire",
+        "Automatic token rotation is disabled for runner: a-b_c-d9Z-r_abcdefABCDEF. Your token is about to expireRuntime platform  arch=amd64",
+    ] {
+        let e = one(line);
+        assert_eq!(e.class, Class::TokenExpiring, "{line}");
+        assert!(e.runner.is_some(), "{line}");
+    }
+    assert_eq!(
+        one("Automatic token rotation is disabled for runner: HYErDk_6w-s_0123456789ab. Your token is about to expire")
+            .runner
+            .unwrap()
+            .as_str(),
+        "HYErDk_6w"
+    );
+    // The WARNING line the same call logs carries nothing.
+    assert_eq!(one("WARNING: 106 <nil>").class, Class::Other);
+}
+
+#[test]
 fn failure_causes_are_read_from_go_error_texts() {
     let cases = [
         (

@@ -7,9 +7,136 @@ use serde::Serialize;
 use super::{RunnerHealth, Stamp, State, Tracker};
 use crate::event::{Cause, Class, Workflow};
 
+/// What is wrong, as a stable code (the `diagnosis` label of
+/// `runner_medic_runner_diagnosis`, alert labels, JSON reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Finding {
+    /// Polling normally.
+    Healthy,
+    /// Nothing proves anything yet.
+    Unknown,
+    /// Was bad; a newer runner replaced it (the fix happened).
+    Replaced,
+    /// Legacy (or unproven) workflow: GitLab rejects the saved
+    /// authentication token (the seed incident).
+    StaleToken,
+    /// `glrt-` workflow: job requests rejected (runner deleted in GitLab, or
+    /// its token expired or was reset).
+    GlrtTokenRejected,
+    /// `glrt-` workflow with evidence of expiry: the runner warned that its
+    /// token was about to expire (rotation disabled), or its rotation failed.
+    TokenExpired,
+    /// `glrt-` workflow: the runner rotated its token, the new one was lost
+    /// on restart, and the Secret's old token no longer verifies.
+    RotationLost,
+    /// `glrt-` workflow: verification at start fails (runner deleted, or
+    /// token expired); the pod crash-loops.
+    GlrtTokenInvalid,
+    /// Legacy saved token whose runner was deleted (`is removed`).
+    SavedTokenRemoved,
+    /// Many runners rejected at once: GitLab-side.
+    FleetRejection,
+    /// The registration token is rejected.
+    RegistrationTokenRejected,
+    /// Registration tokens are disabled in GitLab (410).
+    RegistrationDisabled,
+    /// The runner has no token.
+    TokenMissing,
+    /// GitLab answers 5xx or 429.
+    GitlabUnavailable,
+    /// DNS, connect, TLS or timeout errors between the pod and GitLab.
+    Network,
+}
+
+impl Finding {
+    /// Every finding.
+    pub const ALL: [Finding; 15] = [
+        Finding::Healthy,
+        Finding::Unknown,
+        Finding::Replaced,
+        Finding::StaleToken,
+        Finding::GlrtTokenRejected,
+        Finding::TokenExpired,
+        Finding::RotationLost,
+        Finding::GlrtTokenInvalid,
+        Finding::SavedTokenRemoved,
+        Finding::FleetRejection,
+        Finding::RegistrationTokenRejected,
+        Finding::RegistrationDisabled,
+        Finding::TokenMissing,
+        Finding::GitlabUnavailable,
+        Finding::Network,
+    ];
+
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Finding::Healthy => "healthy",
+            Finding::Unknown => "unknown",
+            Finding::Replaced => "replaced",
+            Finding::StaleToken => "stale_token",
+            Finding::GlrtTokenRejected => "glrt_token_rejected",
+            Finding::TokenExpired => "token_expired",
+            Finding::RotationLost => "rotation_lost",
+            Finding::GlrtTokenInvalid => "glrt_token_invalid",
+            Finding::SavedTokenRemoved => "saved_token_removed",
+            Finding::FleetRejection => "fleet_rejection",
+            Finding::RegistrationTokenRejected => "registration_token_rejected",
+            Finding::RegistrationDisabled => "registration_disabled",
+            Finding::TokenMissing => "token_missing",
+            Finding::GitlabUnavailable => "gitlab_unavailable",
+            Finding::Network => "network",
+        }
+    }
+
+    /// One line for people (README table, alert descriptions).
+    pub fn description(self) -> &'static str {
+        match self {
+            Finding::Healthy => "polling GitLab normally",
+            Finding::Unknown => "no line proves yet whether GitLab accepts the runner's token",
+            Finding::Replaced => {
+                "was unhealthy; a new runner in a new pod of the workload polls successfully"
+            }
+            Finding::StaleToken => {
+                "GitLab rejects the runner's saved authentication token (legacy workflow): delete the runner in GitLab, restart the pods"
+            }
+            Finding::GlrtTokenRejected => {
+                "GitLab rejects the runner's glrt- token (deleted in GitLab, or expired or reset): reset the token or create a new runner, update the Secret; never delete it"
+            }
+            Finding::TokenExpired => {
+                "the runner's glrt- token expired (rotation disabled or failed): reset the token, update the Secret, restart"
+            }
+            Finding::RotationLost => {
+                "the runner rotated its token and lost it on restart; the Secret's token is dead: reset the token, update the Secret, restart"
+            }
+            Finding::GlrtTokenInvalid => {
+                "the glrt- token in the Secret does not verify; the pod crash-loops: reset the token or create a new runner, update the Secret"
+            }
+            Finding::SavedTokenRemoved => {
+                "the saved legacy token belongs to a runner deleted in GitLab: clear the Secret's runner-token, restart"
+            }
+            Finding::FleetRejection => {
+                "many runners rejected at once: a GitLab-side problem; leave the runners alone"
+            }
+            Finding::RegistrationTokenRejected => "the registration token is not accepted",
+            Finding::RegistrationDisabled => {
+                "registration tokens are disabled in GitLab (410): move to a glrt- runner token"
+            }
+            Finding::TokenMissing => "the runner has an empty token",
+            Finding::GitlabUnavailable => {
+                "GitLab answers 5xx or 429: wait for GitLab, leave the runner alone"
+            }
+            Finding::Network => "DNS, connection, TLS or timeout errors between the pod and GitLab",
+        }
+    }
+}
+
 /// A diagnosis a person can act on.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Diagnosis {
+    /// What is wrong, as a stable code.
+    pub finding: Finding,
     /// Short runner id.
     pub runner: String,
     /// `namespace/workload`.
@@ -83,6 +210,7 @@ pub(super) fn diagnose(t: &Tracker, r: &RunnerHealth, now: Option<Timestamp>) ->
         workload: workload.clone(),
         pod: r.current_pod().to_owned(),
         state: r.state,
+        finding: Finding::Unknown,
         superseded_by: None,
         fleet_incident: false,
         summary: String::new(),
@@ -102,6 +230,7 @@ pub(super) fn diagnose(t: &Tracker, r: &RunnerHealth, now: Option<Timestamp>) ->
 
     match r.state {
         State::Healthy => {
+            d.finding = Finding::Healthy;
             d.summary = "polling GitLab normally".into();
             if let Some(s) = r.last_success {
                 d.evidence
@@ -125,6 +254,7 @@ pub(super) fn diagnose(t: &Tracker, r: &RunnerHealth, now: Option<Timestamp>) ->
         && let Some(new) = t.superseded_by(&r.key)
     {
         d.superseded_by = Some(new.key.runner.to_string());
+        d.finding = Finding::Replaced;
         d.summary = format!(
             "resolved: replaced by runner {} (pod {}), which polls GitLab successfully since {}; was: {}",
             new.key.runner,
@@ -212,6 +342,7 @@ fn token_rejected(
     }
     if let Some(inc) = t.fleet_incident(&r.key) {
         d.fleet_incident = true;
+        d.finding = Finding::FleetRejection;
         d.summary = format!(
             "403s on {} runners at once ({} to {}): a GitLab-side problem, not a stale token",
             inc.size(),
@@ -254,6 +385,15 @@ fn token_rejected(
         "Waiting: the runner retries about three times per lockout interval and never recovers by itself.".into(),
     ];
     let id = &r.key.runner;
+    d.finding = match workflow {
+        Workflow::AuthToken
+            if r.token_expiring_at.is_some() || r.token_reset_failed_at.is_some() =>
+        {
+            Finding::TokenExpired
+        }
+        Workflow::AuthToken => Finding::GlrtTokenRejected,
+        Workflow::Legacy | Workflow::Unknown => Finding::StaleToken,
+    };
     match workflow {
         Workflow::AuthToken => {
             d.fix = vec![
@@ -308,6 +448,7 @@ fn registration(
     let disallowed = facts.is_some_and(|f| f.registration_disallowed) && r.last_status == Some(410);
     let verify_rejected = r.count(Class::VerifyRemoved) > 0 && !r.registration_token;
     if r.count(Class::TokenMissing) > 0 && r.last_status.is_none() {
+        d.finding = Finding::TokenMissing;
         d.summary = "the runner token is empty; this runner is skipped during job polling".into();
         d.meaning =
             "config.toml has an empty `token` for this runner, so it never asks for jobs.".into();
@@ -318,6 +459,7 @@ fn registration(
         return;
     }
     if disallowed {
+        d.finding = Finding::RegistrationDisabled;
         d.summary = "registration tokens are disabled in this GitLab (410 Gone)".into();
         d.evidence.push(format!(
             "{} answered 410",
@@ -344,6 +486,14 @@ fn registration(
     }
     if verify_rejected {
         let glrt = workflow == Workflow::AuthToken || r.workflow == Workflow::AuthToken;
+        d.finding = match (glrt, r.token_reset_at.is_some()) {
+            (true, true) => Finding::RotationLost,
+            (true, false) if r.token_expiring_at.is_some() || r.token_reset_failed_at.is_some() => {
+                Finding::TokenExpired
+            }
+            (true, false) => Finding::GlrtTokenInvalid,
+            (false, _) => Finding::SavedTokenRemoved,
+        };
         d.summary = if glrt {
             "the runner's glrt- authentication token is not valid (verification rejected with 403)"
                 .into()
@@ -393,6 +543,7 @@ fn registration(
         ];
         return;
     }
+    d.finding = Finding::RegistrationTokenRejected;
     let status = r.last_status.map(|s| format!(" ({s})")).unwrap_or_default();
     d.summary = format!("registration is rejected{status}: the registration token is not accepted");
     d.evidence.push(format!(
@@ -453,6 +604,11 @@ fn unavailable(r: &RunnerHealth, d: &mut Diagnosis) {
         r.last_cause,
         Some(Cause::Dns | Cause::Connect | Cause::Tls | Cause::Timeout)
     );
+    d.finding = if network {
+        Finding::Network
+    } else {
+        Finding::GitlabUnavailable
+    };
     if network {
         d.meaning = "A network problem between this pod and GitLab, not a token problem.".into();
         d.fix = vec![
