@@ -169,6 +169,7 @@ fn remediation(
         interval: Duration::from_secs(1),
         secret_key: "runner-token".into(),
         narrate: Some(narrate),
+        recreate_settings: Default::default(),
     }
 }
 

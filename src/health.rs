@@ -176,6 +176,11 @@ pub struct RunnerHealth {
     pub unavailable: u64,
     /// Last `Resetting runner authentication token... succeeded`.
     pub token_reset_at: Option<Stamp>,
+    /// Verifications rejected (`is not valid` / `is removed`) since the
+    /// last success, and the first of them.
+    pub verify_rejections: u64,
+    /// First rejected verification since the last success.
+    pub first_verify_rejected: Option<Stamp>,
     /// Last failed token rotation (the token may have expired after it).
     pub token_reset_failed_at: Option<Stamp>,
     /// Last warning that the token is about to expire (rotation disabled).
@@ -210,6 +215,8 @@ impl RunnerHealth {
             token_reset_at: None,
             token_reset_failed_at: None,
             token_expiring_at: None,
+            verify_rejections: 0,
+            first_verify_rejected: None,
         }
     }
 
@@ -637,6 +644,8 @@ pub struct RunnerView {
     pub job_requests_ok: u64,
     /// First line.
     pub first_seen: Option<Timestamp>,
+    /// Last line.
+    pub last_seen: Option<Timestamp>,
     /// Registration workflow: the runner's own evidence, else the workload's.
     pub workflow: Workflow,
     /// The id is a registration token's.
@@ -645,6 +654,17 @@ pub struct RunnerView {
     pub fleet_incident: bool,
     /// Replaced by a newer runner of the workload.
     pub superseded_by: Option<RunnerId>,
+    /// Verifications rejected since the last success (a `glrt-` pod that
+    /// crash-loops on a dead token).
+    pub verify_rejections: u64,
+    /// First rejected verification since the last success.
+    pub first_verify_rejected: Option<Timestamp>,
+    /// The diagnosis code.
+    pub finding: crate::health::Finding,
+    /// After `Resetting runner authentication token... succeeded`: the id
+    /// the runner logged next in the same pod (its token's new short id,
+    /// which is how GitLab knows the runner now).
+    pub rotated_to: Option<RunnerId>,
 }
 
 impl RunnerView {
@@ -657,6 +677,35 @@ impl RunnerView {
 impl Tracker {
     /// Every runner, as plain views (for the remediation controller).
     pub fn views(&self) -> Vec<RunnerView> {
+        let mut views = self.views_without_findings();
+        for v in &mut views {
+            if let Some(d) = self.diagnose(&v.key, None) {
+                v.finding = d.finding;
+            }
+        }
+        views
+    }
+
+    /// The first other runner of `r`'s workload seen in one of its pods
+    /// after `reset`.
+    fn successor(&self, r: &RunnerHealth, reset: &Stamp) -> Option<RunnerId> {
+        self.runners
+            .values()
+            .filter(|o| {
+                o.key != r.key
+                    && o.key.namespace == r.key.namespace
+                    && o.key.workload == r.key.workload
+                    && !o.registration_token
+                    && o.first_seen.after(reset)
+                    && o.pods.iter().any(|p| r.pods.contains(p))
+            })
+            .min_by_key(|o| o.first_seen.seq)
+            .map(|o| o.key.runner)
+    }
+
+    /// [`Tracker::views`] with `finding` left `Unknown`, for a caller that
+    /// has the diagnoses already (the daemon's snapshot).
+    pub fn views_without_findings(&self) -> Vec<RunnerView> {
         self.runners
             .values()
             .map(|r| {
@@ -678,6 +727,7 @@ impl Tracker {
                     last_success: r.last_success.and_then(|s| s.at),
                     job_requests_ok: r.count(Class::JobRequestOk),
                     first_seen: r.first_seen.at,
+                    last_seen: r.last_seen.at,
                     workflow,
                     registration_token: r.registration_token,
                     fleet_incident: self.fleet_incident(&r.key).is_some(),
@@ -686,6 +736,10 @@ impl Tracker {
                         .is_bad()
                         .then(|| self.superseded_by(&r.key).map(|n| n.key.runner))
                         .flatten(),
+                    verify_rejections: r.verify_rejections,
+                    first_verify_rejected: r.first_verify_rejected.and_then(|s| s.at),
+                    finding: Finding::Unknown,
+                    rotated_to: r.token_reset_at.and_then(|reset| self.successor(r, &reset)),
                 }
             })
             .collect()
@@ -715,6 +769,8 @@ fn apply(r: &mut RunnerHealth, event: &Event, at: Stamp) -> State {
         r.last_success = Some(at);
         r.consecutive_forbidden = 0;
         r.first_forbidden = None;
+        r.verify_rejections = 0;
+        r.first_verify_rejected = None;
         r.proxy_forbidden = false;
         r.lockouts = 0;
         r.unavailable = 0;
@@ -758,7 +814,13 @@ fn apply(r: &mut RunnerHealth, event: &Event, at: Stamp) -> State {
             r.token_expiring_at = Some(at);
             r.state
         }
-        Class::RegisterForbidden | Class::VerifyRemoved | Class::TokenMissing => {
+        Class::VerifyRemoved => {
+            failure(r);
+            r.verify_rejections += 1;
+            r.first_verify_rejected.get_or_insert(at);
+            State::RegistrationFailing
+        }
+        Class::RegisterForbidden | Class::TokenMissing => {
             failure(r);
             State::RegistrationFailing
         }

@@ -294,15 +294,23 @@ impl Pipeline {
         }
         self.dirty = false;
         let report = Report::build(&self.tracker, self.stats.clone());
+        let mut findings = FxHashMap::default();
         for r in &report.runners {
             if let Some(series) = self.series.get_mut(&r.key) {
                 self.metrics.runner_diagnosis(series, r.diagnosis.finding);
+            }
+            findings.insert(&r.key, r.diagnosis.finding);
+        }
+        let mut runners = self.tracker.views_without_findings();
+        for v in &mut runners {
+            if let Some(f) = findings.get(&v.key) {
+                v.finding = *f;
             }
         }
         self.snapshot.send_replace(Snapshot {
             report: Arc::new(report),
             synced: self.synced,
-            runners: Arc::new(self.tracker.views()),
+            runners: Arc::new(runners),
         });
     }
 

@@ -22,9 +22,10 @@ pub mod history;
 pub mod lease;
 pub mod pods;
 pub mod policy;
+pub mod secret;
 pub mod verify;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,14 +34,15 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::event::RunnerId;
-use crate::health::{RunnerKey, RunnerView};
+use crate::event::Workflow;
+use crate::health::{RunnerKey, RunnerView, State};
 use crate::metrics::Metrics;
 use crate::pipeline::Snapshot;
 use audit::Audit;
 use gitlab::{Gitlab, GitlabConfig};
 use history::{Store, WorkloadHistory};
 use lease::LeaseConfig;
-use policy::{Decision, Identity, Local, Mode, Policy, Remote, Trigger, Verdict};
+use policy::{Decision, Identity, Local, Mode, Policy, Remote, Strategy, Trigger, Verdict};
 
 /// An alert that names a runner (from the Alertmanager webhook).
 #[derive(Debug, Clone, PartialEq)]
@@ -72,6 +74,9 @@ pub struct RemediationConfig {
     pub secret_key: String,
     /// A copy of every audit record as one line (the demo's narration).
     pub narrate: Option<mpsc::UnboundedSender<String>>,
+    /// `recreate`: settings of a workload's runner (`<namespace>.<workload>`)
+    /// when none were captured from GitLab while it was healthy.
+    pub recreate_settings: BTreeMap<String, history::RunnerSettings>,
 }
 
 /// The remediation task.
@@ -89,6 +94,13 @@ pub struct Controller {
     loaded: bool,
     /// Last decision per runner (verdict, failed check), to record changes only.
     last: HashMap<RunnerKey, (Verdict, &'static str)>,
+    /// Runner settings captured from GitLab (`recreate`), per workload key.
+    settings: BTreeMap<String, history::RunnerSettings>,
+    /// Runners whose settings capture was tried (once per process).
+    captured: HashSet<RunnerKey>,
+    /// A token issued but not yet written to its Secret, per workload key:
+    /// memory only, never persisted or logged.
+    tokens: HashMap<String, gitlab::Secret>,
 }
 
 impl std::fmt::Debug for Controller {
@@ -143,6 +155,9 @@ impl Controller {
             history: BTreeMap::new(),
             loaded: false,
             last: HashMap::new(),
+            settings: BTreeMap::new(),
+            captured: HashSet::new(),
+            tokens: HashMap::new(),
         })
     }
 
@@ -179,8 +194,9 @@ impl Controller {
         }
         if self.acting() && !self.loaded {
             match self.store.load().await {
-                Ok(h) => {
-                    self.history = h;
+                Ok(loaded) => {
+                    self.history = loaded.histories;
+                    self.settings.extend(loaded.settings);
                     self.loaded = true;
                     for (k, h) in &self.history {
                         if let Some((ns, w)) = k.split_once('.') {
@@ -205,6 +221,8 @@ impl Controller {
             }
         }
         let views: Arc<Vec<RunnerView>> = self.snapshot.borrow().runners.clone();
+        self.capture_settings(&views).await;
+        let strategy = self.config.policy.strategy;
         let candidates: Vec<(&RunnerView, Trigger)> = match &alert {
             Some(a) => {
                 let found = views.iter().find(|r| {
@@ -222,7 +240,7 @@ impl Controller {
             }
             None => views
                 .iter()
-                .filter(|r| r.state.is_token_rejected() && !r.registration_token)
+                .filter(|r| policy::is_candidate(strategy, r))
                 .map(|r| (r, Trigger::Local))
                 .collect(),
         };
@@ -258,26 +276,89 @@ impl Controller {
             pod_mates: views
                 .iter()
                 .filter(|m| m.key != view.key && m.pod() == view.pod() && !m.registration_token)
+                // A pod whose start fails verification runs no runner at
+                // all: mates last seen before that were in an earlier
+                // container (e.g. the id a lost rotation produced).
+                .filter(|m| match view.first_verify_rejected {
+                    Some(failing) if view.verify_rejections > 0 => {
+                        m.last_seen.is_none_or(|l| l >= failing)
+                    }
+                    _ => true,
+                })
                 .collect(),
         };
         let policy = &self.config.policy;
         let mut decision = policy::precheck(policy, view, &local, Timestamp::now());
         let mut owner = None;
+        let mut facts = executor::Facts::default();
         if decision.verdict != Verdict::Refuse {
             let (remote, o) = self.gather(view).await;
             owner = o;
             decision = policy::preflight(policy, view, decision, &remote);
-            if decision.verdict == Verdict::Act
-                && let Identity::Unique { id, .. } = remote.identity
-            {
-                self.record(view, &decision, owner.as_ref()).await;
-                self.execute(view, &decision, Some(id), owner, token).await;
-                return;
+            if let Identity::Unique { id, .. } = remote.identity {
+                facts.gitlab_id = Some(id);
             }
+            facts.secret = remote.secret.and_then(Result::ok);
         }
         self.record(view, &decision, owner.as_ref()).await;
         if decision.verdict == Verdict::Act {
-            self.execute(view, &decision, None, owner, token).await;
+            facts.owner = owner;
+            self.execute(view, &decision, facts, token).await;
+        }
+    }
+
+    /// `recreate` needs the settings of a runner that may be gone when it
+    /// fails: read them from GitLab (read-only calls) while it is healthy,
+    /// once per runner and process, and persist them when acting.
+    async fn capture_settings(&mut self, views: &[RunnerView]) {
+        if self.config.policy.strategy != Strategy::Recreate {
+            return;
+        }
+        let Some(gitlab) = self.gitlab.clone() else {
+            return;
+        };
+        for v in views {
+            if v.state != State::Healthy
+                || v.workflow != Workflow::AuthToken
+                || v.registration_token
+                || self.captured.contains(&v.key)
+            {
+                continue;
+            }
+            self.captured.insert(v.key.clone());
+            let key = history::key(&v.key.namespace, &v.key.workload);
+            let found = match gitlab.find_runners(&v.key.runner).await {
+                Ok(found) => found,
+                Err(e) => {
+                    tracing::warn!(runner = %v.key.runner, error = %e, "cannot look the runner up in GitLab to keep its settings");
+                    continue;
+                }
+            };
+            let [one] = found.as_slice() else {
+                tracing::info!(runner = %v.key.runner, matches = found.len(), "runner not identified uniquely in GitLab; its settings are not kept");
+                continue;
+            };
+            let details = match gitlab.runner(one.id).await {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::warn!(runner = %v.key.runner, error = %e, "cannot read the runner's settings in GitLab");
+                    continue;
+                }
+            };
+            let s = history::RunnerSettings::from_details(
+                v.key.runner.as_str(),
+                &details,
+                Timestamp::now(),
+            );
+            tracing::info!(namespace = %v.key.namespace, workload = %v.key.workload, runner = %v.key.runner, gitlab_id = one.id, runner_type = %s.runner_type, "kept the runner's settings for recreate");
+            if self.acting()
+                && self.loaded
+                && *self.leader.borrow()
+                && let Err(e) = self.store.save_settings(&key, &s).await
+            {
+                tracing::warn!(error = %e, "cannot persist the runner's settings");
+            }
+            self.settings.insert(key, s);
         }
     }
 
@@ -325,7 +406,12 @@ impl Controller {
             Identity::NotNeeded
         } else {
             match &self.gitlab {
-                Some(g) => match g.find_runners(&view.key.runner).await {
+                // After a lost rotation GitLab knows the runner by its
+                // rotated token's short id.
+                Some(g) => match g
+                    .find_runners(view.rotated_to.as_ref().unwrap_or(&view.key.runner))
+                    .await
+                {
                     Ok(found) if found.len() == 1 => Identity::Unique {
                         id: found[0].id,
                         short_sha: found[0].short_sha.clone(),
@@ -337,13 +423,58 @@ impl Controller {
                 None => Identity::Failed("no GitLab configured".into()),
             }
         };
+        let strategy = self.config.policy.strategy;
+        let (mut scope, mut secret, mut settings) = (None, None, None);
+        if strategy.writes_secret()
+            && gitlab.is_ok()
+            && let Some(g) = &self.gitlab
+        {
+            scope = Some(match g.token_scopes().await {
+                Ok(s) => policy::scope_allows(strategy, &s),
+                Err(e) => Err(format!("cannot read the access token's scopes: {e}")),
+            });
+            secret = Some(
+                secret::find(
+                    &self.client,
+                    &view.key.namespace,
+                    view.pod(),
+                    &self.config.secret_key,
+                )
+                .await,
+            );
+            if strategy == Strategy::Recreate {
+                let key = history::key(&view.key.namespace, &view.key.workload);
+                settings = Some(match self.recreate_settings(&key) {
+                    Some(s) => s.validate().map(|()| match (s.captured_at, s.gitlab_id) {
+                        (Some(at), Some(id)) => format!(
+                            "settings of GitLab runner {id} ({}) kept at {at}",
+                            s.runner_type
+                        ),
+                        _ => format!("settings from the config ({})", s.runner_type),
+                    }),
+                    None => Err(
+                        "no settings known for the old runner: runner-medic keeps them while the runner is healthy (strategy recreate), or set remediation.recreate_settings".into(),
+                    ),
+                });
+            }
+        }
         let remote = Remote {
             owner: owner.as_ref().map(|o| format!("{}/{}", o.kind, o.name)),
             paused,
             rollout_paused,
             gitlab,
             identity,
+            scope,
+            secret,
+            settings,
         };
         (remote, owner)
+    }
+
+    /// The settings `recreate` uses for a workload: captured, else config.
+    fn recreate_settings(&self, key: &str) -> Option<&history::RunnerSettings> {
+        self.settings
+            .get(key)
+            .or_else(|| self.config.recreate_settings.get(key))
     }
 }

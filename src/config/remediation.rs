@@ -59,6 +59,12 @@ pub struct RemediationFile {
     /// Leader election.
     #[serde(default)]
     pub lease: LeaseFile,
+    /// `recreate`: the settings of each workload's runner
+    /// (`"<namespace>/<workload>"`), used when none were captured from
+    /// GitLab while the runner was healthy.
+    #[serde(default)]
+    pub recreate_settings:
+        std::collections::BTreeMap<String, crate::remediate::history::RunnerSettings>,
 }
 
 /// `remediation.gitlab:`.
@@ -357,6 +363,25 @@ pub fn resolve(
     let identity = env("POD_NAME")
         .or_else(|| env("HOSTNAME"))
         .unwrap_or_else(|| format!("runner-medic-{}", std::process::id()));
+    let mut recreate_settings = std::collections::BTreeMap::new();
+    for (workload, s) in &r.recreate_settings {
+        let path = format!("remediation.recreate_settings[{workload:?}]");
+        let Some((ns, w)) = workload
+            .split_once('/')
+            .filter(|(ns, w)| !ns.is_empty() && !w.is_empty())
+        else {
+            problems.push(Problem {
+                path,
+                message: "name the workload as \"<namespace>/<deployment>\"".into(),
+            });
+            continue;
+        };
+        if let Err(e) = s.validate() {
+            problems.push(Problem { path, message: e });
+            continue;
+        }
+        recreate_settings.insert(crate::remediate::history::key(ns, w), s.clone());
+    }
     let (Some(url), Some(token)) = (url, token) else {
         return (None, webhook);
     };
@@ -379,6 +404,7 @@ pub fn resolve(
             .clone()
             .unwrap_or_else(|| "runner-token".into()),
         narrate: None,
+        recreate_settings,
     };
     (Some(config), webhook)
 }

@@ -185,6 +185,27 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     }
 }
 
+/// How to stop a glrt- token from dying again.
+const ROTATION_ADVICE: &str = "To keep it from happening again: the runner rotates its token before it expires but writes the new one only to its config.toml, which the chart rebuilds from the Secret at every start. Either set FF_DISABLE_AUTOMATIC_TOKEN_ROTATION=true in the runner's environment and rotate through GitLab, updating the Secret yourself, or create runners whose tokens do not expire.";
+
+/// What runner-medic can do for a glrt- runner.
+const RUNNER_MEDIC_GLRT: &str = "runner-medic can do this: `--strategy rotate` resets the token of a runner that still exists, `--strategy recreate` creates a new runner with the old one's settings; both write the Secret, restart the pods and verify (they need an access token with the `api` scope and `get`/`update` on the Secret).";
+
+fn expiry_evidence(r: &RunnerHealth, d: &mut Diagnosis) {
+    if let Some(w) = r.token_expiring_at {
+        d.evidence.push(format!(
+            "at {} the runner warned that its token was about to expire and that automatic rotation is disabled (FF_DISABLE_AUTOMATIC_TOKEN_ROTATION)",
+            when(&w)
+        ));
+    }
+    if let Some(f) = r.token_reset_failed_at {
+        d.evidence.push(format!(
+            "at {} the runner failed to rotate its token; it expired afterwards",
+            when(&f)
+        ));
+    }
+}
+
 /// `90s`, `5m`, `1h30m`: short durations for people.
 pub fn human_duration(d: std::time::Duration) -> String {
     let s = d.as_secs();
@@ -408,6 +429,12 @@ fn token_rejected(
                     "Restart the pods: `{restart}`, then check `{check}` for `Verifying runner... is valid` and `Checking for jobs...` without 403."
                 ),
             ];
+            if d.finding == Finding::TokenExpired {
+                expiry_evidence(r, d);
+                d.summary = format!("the glrt- token expired: {}", d.summary);
+                d.fix.push(ROTATION_ADVICE.into());
+            }
+            d.fix.push(RUNNER_MEDIC_GLRT.into());
             d.will_not_help
                 .push("Restarting the pods alone: they start again with the same dead token from the Secret.".into());
         }
@@ -423,6 +450,12 @@ fn token_rejected(
                     "Check `{check}`: `Registering runner... succeeded`, then `Checking for jobs...` with a runner id other than {id} and no 403."
                 ),
             ];
+            if workflow == Workflow::Legacy {
+                d.fix.push(
+                    "runner-medic can do this: `--remediation on --strategy reregister` (it checks that the logs prove the legacy workflow, that GitLab is healthy and that the runner is identified uniquely first)."
+                        .into(),
+                );
+            }
             if workflow == Workflow::Unknown {
                 d.fix.push(
                     "Caution: no line showed how this runner registered. If its pods hold a glrt- token (Secret key `runner-token`), do not delete the runner; reset its token instead and update the Secret."
@@ -524,12 +557,26 @@ fn registration(
              deleted in GitLab, so `register` only verifies it and fails."
                 .into()
         };
+        if d.finding == Finding::TokenExpired {
+            expiry_evidence(r, d);
+        }
+        let rotation_lost = d.finding == Finding::RotationLost;
+        if rotation_lost {
+            d.summary = "the runner rotated its glrt- token and lost the new one on restart: the Secret's token is dead".into();
+        }
+        if rotation_lost {
+            d.meaning = "When a glrt- token nears its expiry the runner rotates it: GitLab issues a new token and revokes the old one. \
+                         The runner writes the new token only to its config.toml, which the chart rebuilds from the Secret at every start, \
+                         so the restart brought back the revoked token. The runner still exists in GitLab; only its token is lost."
+                .into();
+        }
         d.fix = if glrt {
             vec![
                 "If the runner still exists in GitLab, reset its token (`POST /api/v4/runners/:id/reset_authentication_token`); otherwise create a new runner (`POST /api/v4/user/runners`).".into(),
                 "Write the new token into the chart's Secret, key `runner-token`.".into(),
                 format!("Restart the pods: `{restart}`."),
-                "To stop rotations being lost, set FF_DISABLE_AUTOMATIC_TOKEN_ROTATION=true in the runner environment, or rotate through GitLab and update the Secret.".into(),
+                ROTATION_ADVICE.into(),
+                RUNNER_MEDIC_GLRT.into(),
             ]
         } else {
             vec![

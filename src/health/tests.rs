@@ -293,9 +293,10 @@ fn a_glrt_runner_that_fails_verification_is_told_not_to_be_deleted_and_why() {
     );
     let d = f.tracker.diagnose(&f.key("TgbhXFrg9"), None).unwrap();
     assert_eq!(d.state, State::RegistrationFailing);
+    assert_eq!(d.finding, crate::health::Finding::RotationLost);
     assert!(
         d.summary
-            .contains("glrt- authentication token is not valid"),
+            .contains("rotated its glrt- token and lost the new one on restart"),
         "{}",
         d.summary
     );

@@ -16,6 +16,17 @@ use super::verify::{self, Verified};
 use crate::event::{RunnerId, Workflow};
 use crate::health::{RunnerKey, RunnerView, State};
 
+/// What the preflight found, for the steps.
+#[derive(Debug, Default)]
+pub(super) struct Facts {
+    /// The stale runner's GitLab id.
+    pub gitlab_id: Option<u64>,
+    /// The owning workload.
+    pub owner: Option<Owner>,
+    /// The Secret holding the runner token (token strategies).
+    pub secret: Option<String>,
+}
+
 /// Why the steps stopped early.
 enum Stop {
     /// Finished with this outcome.
@@ -30,10 +41,14 @@ impl Controller {
         &mut self,
         view: &RunnerView,
         d: &Decision,
-        gitlab_id: Option<u64>,
-        owner: Option<Owner>,
+        facts: Facts,
         token: &CancellationToken,
     ) {
+        let Facts {
+            gitlab_id,
+            owner,
+            secret,
+        } = facts;
         let key = history::key(&view.key.namespace, &view.key.workload);
         let cluster = self.cluster(&view.key.namespace);
         let names: Vec<String> = view.pods.iter().map(|p| p.to_string()).collect();
@@ -57,6 +72,7 @@ impl Controller {
             new_gitlab_id: None,
             restarted_at: None,
             owner: owner.as_ref().map(|o| (o.kind.clone(), o.name.clone())),
+            secret,
         };
         let h = self.history.entry(key.clone()).or_default();
         h.in_flight = Some(flight);
@@ -244,7 +260,11 @@ impl Controller {
         let Some(f) = self.flight(key) else {
             return Stop::Interrupted;
         };
-        self.verify(&f, namespace, workload, token).await
+        let verdict = self.verify(&f, namespace, workload, token).await;
+        if matches!(verdict, Stop::Done(Outcome::Succeeded, _)) {
+            self.delete_old_runner(key, namespace).await;
+        }
+        verdict
     }
 
     async fn restart(
@@ -384,27 +404,200 @@ impl Controller {
             last_success: None,
             job_requests_ok: 0,
             first_seen: None,
+            last_seen: None,
             workflow: Workflow::Unknown,
             registration_token: false,
             fleet_incident: false,
             superseded_by: None,
+            verify_rejections: 0,
+            first_verify_rejected: None,
+            finding: crate::health::Finding::Unknown,
+            rotated_to: None,
         }
     }
 
-    /// The token steps of `rotate` / `recreate` (the `glrt-` workflow).
+    /// The token steps of `rotate` / `recreate` (the `glrt-` workflow): a
+    /// new token from GitLab, then the Secret. Nothing is written to the
+    /// Secret unless GitLab issued a token; the token lives only in memory
+    /// until it is in the Secret. `None`: go on with the restart.
     async fn token_steps(
         &mut self,
         key: &str,
-        _namespace: &str,
-        _token: &CancellationToken,
+        namespace: &str,
+        token: &CancellationToken,
     ) -> Option<Stop> {
         let f = self.flight(key)?;
-        Some(Stop::Done(
-            Outcome::Failed,
-            format!(
-                "strategy {} is not available in this build",
-                f.strategy.as_str()
-            ),
-        ))
+        if f.done.contains(&Step::SecretWritten) {
+            return None;
+        }
+        if !self.still_leader() || token.is_cancelled() {
+            return Some(Stop::Interrupted);
+        }
+        let runner = f.runner.clone();
+        let cluster = self.cluster(namespace);
+        let reference = f.owner.as_ref().map(|(k, n)| cluster.reference(k, n));
+        let (Some(gitlab), Some(secret_name)) = (self.gitlab.clone(), f.secret.clone()) else {
+            return Some(Stop::Done(
+                Outcome::Failed,
+                "no GitLab or no runner Secret known; nothing was changed".into(),
+            ));
+        };
+        let issued = match self.tokens.remove(key) {
+            Some(t) => t,
+            None => {
+                // A reset of the old runner (rotate), a new runner
+                // (recreate), or, resuming a recreate whose token was lost
+                // with a restart, a reset of the new one.
+                let target = match f.strategy {
+                    Strategy::Rotate => f.gitlab_id,
+                    _ => f.new_gitlab_id,
+                };
+                match target {
+                    Some(id) => match gitlab.reset_token(id).await {
+                        Ok(t) => {
+                            let note = format!(
+                                "GitLab issued a new authentication token for runner {runner} (GitLab id {id}); the old one no longer works"
+                            );
+                            self.audit
+                                .step(reference.as_ref(), &runner, "TokenReset", &note, false)
+                                .await;
+                            self.mark(key, Step::TokenIssued, |_| {}).await;
+                            t.token
+                        }
+                        Err(e) => {
+                            return Some(Stop::Done(
+                                Outcome::Failed,
+                                format!(
+                                    "GitLab refused to reset the token of GitLab runner {id}: {e}; the Secret was not changed"
+                                ),
+                            ));
+                        }
+                    },
+                    None if f.strategy == Strategy::Recreate => {
+                        let settings = self.recreate_settings(key).cloned();
+                        let Some(settings) = settings else {
+                            return Some(Stop::Done(
+                                Outcome::Failed,
+                                "no settings known for the old runner; nothing was changed".into(),
+                            ));
+                        };
+                        match gitlab.create_runner(settings.create_params()).await {
+                            Ok(t) => {
+                                let new_id = t.id;
+                                let note = format!(
+                                    "created GitLab runner {} ({}) to replace runner {runner}",
+                                    new_id.map_or_else(|| "?".into(), |i| i.to_string()),
+                                    settings.runner_type
+                                );
+                                self.audit
+                                    .step(
+                                        reference.as_ref(),
+                                        &runner,
+                                        "RunnerCreated",
+                                        &note,
+                                        false,
+                                    )
+                                    .await;
+                                self.mark(key, Step::TokenIssued, |f| f.new_gitlab_id = new_id)
+                                    .await;
+                                t.token
+                            }
+                            Err(e) => {
+                                return Some(Stop::Done(
+                                    Outcome::Failed,
+                                    format!(
+                                        "GitLab refused to create a runner: {e}; the Secret was not changed"
+                                    ),
+                                ));
+                            }
+                        }
+                    }
+                    None => {
+                        return Some(Stop::Done(
+                            Outcome::Failed,
+                            "no GitLab runner id to reset; nothing was changed".into(),
+                        ));
+                    }
+                }
+            }
+        };
+        if !self.still_leader() || token.is_cancelled() {
+            // Keep it for the resume in this process; a new process issues another.
+            self.tokens.insert(key.to_owned(), issued);
+            return Some(Stop::Interrupted);
+        }
+        let secret_key = self.config.secret_key.clone();
+        match super::secret::write(&self.client, namespace, &secret_name, &secret_key, &issued)
+            .await
+        {
+            Ok(attempts) => {
+                let note = format!(
+                    "wrote the new token of the runner to Secret {namespace}/{secret_name}, key {secret_key}{}",
+                    if attempts > 1 {
+                        format!(" (after {} conflicting writes)", attempts - 1)
+                    } else {
+                        String::new()
+                    }
+                );
+                self.audit
+                    .step(reference.as_ref(), &runner, "SecretUpdated", &note, false)
+                    .await;
+                self.mark(key, Step::SecretWritten, |_| {}).await;
+                None
+            }
+            Err(e) => {
+                // A created runner nobody can use is removed again.
+                let mut cleanup = String::new();
+                if let Some(f) = self.flight(key)
+                    && f.strategy == Strategy::Recreate
+                    && let Some(id) = f.new_gitlab_id
+                {
+                    cleanup = match gitlab.delete_runner(id).await {
+                        Ok(_) => format!("; the new GitLab runner {id} was deleted again"),
+                        Err(e) => format!(
+                            "; the new GitLab runner {id} could not be deleted ({e}): delete it by hand"
+                        ),
+                    };
+                }
+                Some(Stop::Done(
+                    Outcome::Failed,
+                    format!("{e}; the new token was discarded{cleanup}"),
+                ))
+            }
+        }
+    }
+
+    /// After a verified `recreate`, the old runner (if it still exists in
+    /// GitLab) is deleted: its token is dead and it would linger as offline.
+    async fn delete_old_runner(&mut self, key: &str, namespace: &str) {
+        let Some(f) = self.flight(key) else { return };
+        if f.strategy != Strategy::Recreate || f.done.contains(&Step::OldRunnerDeleted) {
+            return;
+        }
+        let (Some(gitlab), Some(id)) = (self.gitlab.clone(), f.gitlab_id) else {
+            return;
+        };
+        let cluster = self.cluster(namespace);
+        let reference = f.owner.as_ref().map(|(k, n)| cluster.reference(k, n));
+        match gitlab.delete_runner(id).await {
+            Ok(existed) => {
+                if existed {
+                    let note = format!("deleted the replaced GitLab runner {id} ({})", f.runner);
+                    self.audit
+                        .step(
+                            reference.as_ref(),
+                            &f.runner,
+                            "OldRunnerDeleted",
+                            &note,
+                            false,
+                        )
+                        .await;
+                }
+                self.mark(key, Step::OldRunnerDeleted, |_| {}).await;
+            }
+            Err(e) => {
+                tracing::warn!(runner = %f.runner, gitlab_id = id, error = %e, "cannot delete the replaced runner in GitLab; delete it by hand");
+            }
+        }
     }
 }

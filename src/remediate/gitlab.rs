@@ -23,8 +23,9 @@ use crate::event::RunnerId;
 use crate::metrics::Metrics;
 use crate::redact::redact;
 
-/// A secret read from a file or the environment.
-#[derive(Clone, PartialEq, Eq)]
+/// A secret read from a file or the environment, or issued by GitLab.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
 pub struct Secret(String);
 
 impl Secret {
@@ -216,7 +217,7 @@ pub struct IssuedToken {
     #[serde(default)]
     pub id: Option<u64>,
     /// The `glrt-` token. Never logged.
-    pub token: String,
+    pub token: Secret,
     /// Expiry, when the token expires.
     #[serde(default)]
     pub token_expires_at: Option<String>,
@@ -453,6 +454,29 @@ impl Gitlab {
         Ok(found)
     }
 
+    /// The scopes of the access token in use (`GET
+    /// /api/v4/personal_access_tokens/self`; also answers for group and
+    /// project access tokens). No side effect.
+    pub async fn token_scopes(&self) -> Result<Vec<String>, GitlabError> {
+        #[derive(Deserialize)]
+        struct T {
+            #[serde(default)]
+            scopes: Vec<String>,
+        }
+        let r = self
+            .call(
+                "token_self",
+                Method::GET,
+                "/api/v4/personal_access_tokens/self",
+                None,
+                &[],
+                true,
+            )
+            .await?;
+        let t: T = r.json().await.map_err(|e| unexpected("token_self", &e))?;
+        Ok(t.scopes)
+    }
+
     /// `GET /api/v4/runners/:id`.
     pub async fn runner(&self, id: u64) -> Result<RunnerDetails, GitlabError> {
         let r = self
@@ -639,7 +663,7 @@ mod tests {
         assert_eq!(s.expose(), "glpat-ABCDEFGHIJKLMNOPQRST");
         let t = IssuedToken {
             id: Some(1),
-            token: "glrt-SECRETSECRETSECRET".into(),
+            token: Secret::new("glrt-SECRETSECRETSECRET"),
             token_expires_at: None,
         };
         assert!(!format!("{t:?}").contains("SECRET"));

@@ -6,6 +6,11 @@
 //! A person resets an open circuit by removing the workload's key:
 //! `kubectl -n <ns> patch configmap runner-medic-state --type json
 //!  -p '[{"op":"remove","path":"/data/<namespace>.<workload>"}]'`.
+//!
+//! The settings of a workload's healthy `glrt-` runner (what `recreate`
+//! needs once the runner is gone) live under `<namespace>.<workload>.runner`,
+//! apart from the history, so a circuit reset keeps them. No token is ever
+//! stored here.
 
 use std::collections::BTreeMap;
 
@@ -98,6 +103,9 @@ pub struct InFlight {
     /// The owning workload kind and name (`Deployment`, `gitlab-runner`).
     #[serde(default)]
     pub owner: Option<(String, String)>,
+    /// The Secret that holds the runner token (rotate, recreate).
+    #[serde(default)]
+    pub secret: Option<String>,
 }
 
 /// Everything about one workload.
@@ -188,6 +196,130 @@ impl WorkloadHistory {
     }
 }
 
+/// What `POST /api/v4/user/runners` needs to recreate a runner as it was,
+/// read from GitLab while the runner was healthy (or given in the config).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunnerSettings {
+    /// The runner's short id when captured.
+    #[serde(default)]
+    pub runner: String,
+    /// Its GitLab id.
+    #[serde(default)]
+    pub gitlab_id: Option<u64>,
+    /// `instance_type`, `group_type` or `project_type`.
+    pub runner_type: String,
+    /// Group (group_type).
+    #[serde(default)]
+    pub group_id: Option<u64>,
+    /// Project (project_type).
+    #[serde(default)]
+    pub project_id: Option<u64>,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Tags.
+    #[serde(default)]
+    pub tag_list: Vec<String>,
+    /// Runs untagged jobs.
+    #[serde(default)]
+    pub run_untagged: Option<bool>,
+    /// Locked to its projects.
+    #[serde(default)]
+    pub locked: Option<bool>,
+    /// `not_protected` or `ref_protected`.
+    #[serde(default)]
+    pub access_level: Option<String>,
+    /// Maximum job timeout (seconds).
+    #[serde(default)]
+    pub maximum_timeout: Option<u64>,
+    /// Paused.
+    #[serde(default)]
+    pub paused: Option<bool>,
+    /// When captured (`None`: from the config).
+    #[serde(default)]
+    pub captured_at: Option<Timestamp>,
+}
+
+impl RunnerSettings {
+    /// From GitLab's runner details.
+    pub fn from_details(
+        runner: &str,
+        d: &super::gitlab::RunnerDetails,
+        now: Timestamp,
+    ) -> RunnerSettings {
+        RunnerSettings {
+            runner: runner.into(),
+            gitlab_id: Some(d.id),
+            runner_type: d
+                .runner_type
+                .clone()
+                .unwrap_or_else(|| "instance_type".into()),
+            group_id: d.groups.first().map(|g| g.id),
+            project_id: d.projects.first().map(|p| p.id),
+            description: d.description.clone(),
+            tag_list: d.tag_list.clone(),
+            run_untagged: d.run_untagged,
+            locked: d.locked,
+            access_level: d.access_level.clone(),
+            maximum_timeout: d.maximum_timeout,
+            paused: d.paused,
+            captured_at: Some(now),
+        }
+    }
+
+    /// Whether the settings can create a runner: a group or project runner
+    /// needs its group or project.
+    pub fn validate(&self) -> Result<(), String> {
+        match self.runner_type.as_str() {
+            "instance_type" => Ok(()),
+            "group_type" if self.group_id.is_some() => Ok(()),
+            "project_type" if self.project_id.is_some() => Ok(()),
+            "group_type" => Err("a group_type runner needs group_id".into()),
+            "project_type" => Err("a project_type runner needs project_id".into()),
+            other => Err(format!(
+                "runner_type {other:?} is not instance_type, group_type or project_type"
+            )),
+        }
+    }
+
+    /// The body of `POST /api/v4/user/runners`.
+    pub fn create_params(&self) -> serde_json::Value {
+        let mut p = serde_json::json!({ "runner_type": self.runner_type });
+        let mut set = |k: &str, v: serde_json::Value| {
+            if !v.is_null() {
+                p[k] = v;
+            }
+        };
+        set("group_id", serde_json::json!(self.group_id));
+        set("project_id", serde_json::json!(self.project_id));
+        set("description", serde_json::json!(self.description));
+        if !self.tag_list.is_empty() {
+            set("tag_list", serde_json::json!(self.tag_list));
+        }
+        set("run_untagged", serde_json::json!(self.run_untagged));
+        set("locked", serde_json::json!(self.locked));
+        set("access_level", serde_json::json!(self.access_level));
+        set("maximum_timeout", serde_json::json!(self.maximum_timeout));
+        set("paused", serde_json::json!(self.paused));
+        p
+    }
+}
+
+/// The ConfigMap key of a workload's runner settings.
+pub fn settings_key(namespace: &str, workload: &str) -> String {
+    format!("{namespace}.{workload}.runner")
+}
+
+/// Everything the ConfigMap holds.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    /// History per `<namespace>.<workload>`.
+    pub histories: BTreeMap<String, WorkloadHistory>,
+    /// Runner settings per `<namespace>.<workload>`.
+    pub settings: BTreeMap<String, RunnerSettings>,
+}
+
 /// When an attempt started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AttemptRef {
@@ -227,15 +359,26 @@ impl Store {
 
     /// Every workload's history (empty when the ConfigMap does not exist).
     /// An entry that cannot be parsed is skipped with a warning.
-    pub async fn load(&self) -> Result<BTreeMap<String, WorkloadHistory>, StoreError> {
+    pub async fn load(&self) -> Result<Loaded, StoreError> {
         let Some(cm) = self.api.get_opt(CONFIGMAP).await? else {
-            return Ok(BTreeMap::new());
+            return Ok(Loaded::default());
         };
-        let mut out = BTreeMap::new();
+        let mut out = Loaded::default();
         for (k, v) in cm.data.unwrap_or_default() {
+            if let Some(workload) = k.strip_suffix(".runner") {
+                match serde_json::from_str(&v) {
+                    Ok(s) => {
+                        out.settings.insert(workload.to_owned(), s);
+                    }
+                    Err(e) => {
+                        tracing::warn!(key = %k, error = %e, "unreadable runner settings ignored")
+                    }
+                }
+                continue;
+            }
             match serde_json::from_str(&v) {
                 Ok(h) => {
-                    out.insert(k, h);
+                    out.histories.insert(k, h);
                 }
                 Err(e) => {
                     tracing::warn!(key = %k, error = %e, "unreadable remediation history entry ignored")
@@ -248,7 +391,24 @@ impl Store {
     /// Writes one workload's history (read-modify-write guarded by the
     /// ConfigMap's resourceVersion; retried on conflicts).
     pub async fn save(&self, key: &str, history: &WorkloadHistory) -> Result<(), StoreError> {
-        let value = serde_json::to_string(history).unwrap_or_default();
+        self.save_value(key, serde_json::to_string(history).unwrap_or_default())
+            .await
+    }
+
+    /// Writes a workload's runner settings (`key` is `<namespace>.<workload>`).
+    pub async fn save_settings(
+        &self,
+        key: &str,
+        settings: &RunnerSettings,
+    ) -> Result<(), StoreError> {
+        self.save_value(
+            &format!("{key}.runner"),
+            serde_json::to_string(settings).unwrap_or_default(),
+        )
+        .await
+    }
+
+    async fn save_value(&self, key: &str, value: String) -> Result<(), StoreError> {
         for _ in 0..5 {
             match self.api.get_opt(CONFIGMAP).await? {
                 None => {
@@ -309,6 +469,7 @@ mod tests {
             new_gitlab_id: None,
             restarted_at: None,
             owner: None,
+            secret: None,
         }
     }
 

@@ -80,6 +80,24 @@ impl Strategy {
     pub fn mutates_gitlab(self) -> bool {
         !matches!(self, Strategy::Restart)
     }
+
+    /// Issues a new token and writes it to the runner's Secret.
+    pub fn writes_secret(self) -> bool {
+        matches!(self, Strategy::Rotate | Strategy::Recreate)
+    }
+}
+
+/// Whether a runner is a candidate for `strategy`: its token is rejected
+/// on job requests, or (token strategies only) its pod's verification of
+/// a `glrt-` token fails at every start.
+pub fn is_candidate(strategy: Strategy, r: &RunnerView) -> bool {
+    if r.registration_token {
+        return false;
+    }
+    r.state.is_token_rejected()
+        || (strategy.writes_secret()
+            && r.state == crate::health::State::RegistrationFailing
+            && r.verify_rejections > 0)
 }
 
 /// How pods are restarted.
@@ -254,8 +272,8 @@ pub fn precheck(p: &Policy, r: &RunnerView, local: &Local<'_>, now: Timestamp) -
         },
     ) && d.check(
         "state",
-        r.state.is_token_rejected() && !r.registration_token,
-        format!("runner is {}", r.state.as_str()),
+        is_candidate(p.strategy, r),
+        format!("runner is {} ({})", r.state.as_str(), r.finding.as_str()),
     ) && d.check(
         "replaced",
         r.superseded_by.is_none(),
@@ -269,8 +287,10 @@ pub fn precheck(p: &Policy, r: &RunnerView, local: &Local<'_>, now: Timestamp) -
     }
     let rejected_for = r
         .first_forbidden
+        .or(r.first_verify_rejected)
         .map(|f| now.duration_since(f).unsigned_abs())
         .unwrap_or_default();
+    let rejections = r.consecutive_forbidden + r.verify_rejections;
     let ok = match &local.trigger {
         Trigger::Local => d.check(
             "latched",
@@ -291,10 +311,10 @@ pub fn precheck(p: &Policy, r: &RunnerView, local: &Local<'_>, now: Timestamp) -
         ),
     } && d.check(
         "min_forbidden",
-        r.consecutive_forbidden >= p.min_forbidden,
+        rejections >= p.min_forbidden,
         format!(
-            "{} x 403 since the last success (threshold {})",
-            r.consecutive_forbidden, p.min_forbidden
+            "{rejections} x 403 since the last success (threshold {})",
+            p.min_forbidden
         ),
     ) && d.check(
         "fleet",
@@ -415,6 +435,41 @@ pub struct Remote {
     pub gitlab: Result<(), String>,
     /// The runner's numeric id in GitLab, when identified uniquely.
     pub identity: Identity,
+    /// Token strategies: the Secret holding the runner token, or why it
+    /// cannot be told (`None`: not needed).
+    pub secret: Option<Result<String, String>>,
+    /// Token strategies: the access token's scopes allow the strategy
+    /// (probed without side effects; `None`: not needed).
+    pub scope: Option<Result<(), String>>,
+    /// `recreate`: the old runner's settings are known (`None`: not needed).
+    pub settings: Option<Result<String, String>>,
+}
+
+/// Whether access-token `scopes` allow `strategy`'s GitLab calls.
+pub fn scope_allows(strategy: Strategy, scopes: &[String]) -> Result<(), String> {
+    let has = |s: &str| scopes.iter().any(|x| x == s);
+    let ok = match strategy {
+        Strategy::Restart => true,
+        Strategy::Reregister | Strategy::Rotate => has("api") || has("manage_runner"),
+        Strategy::Recreate => has("api") || (has("create_runner") && has("manage_runner")),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "the access token's scopes ({}) do not allow {}: it needs `api`{}",
+            if scopes.is_empty() {
+                "none".to_owned()
+            } else {
+                scopes.join(", ")
+            },
+            strategy.as_str(),
+            match strategy {
+                Strategy::Recreate => ", or `create_runner` and `manage_runner`",
+                _ => " or `manage_runner`",
+            }
+        ))
+    }
 }
 
 /// What the GitLab runner lookup found.
@@ -505,6 +560,14 @@ pub fn preflight(p: &Policy, r: &RunnerView, mut d: Decision, remote: &Remote) -
             Identity::Unique { id, short_sha } => {
                 (true, format!("GitLab runner {id} (shortSha {short_sha})"))
             }
+            Identity::None if p.strategy == Strategy::Recreate => (
+                true,
+                "no runner in GitLab matches this short id: it was deleted; recreate replaces it".into(),
+            ),
+            Identity::None if p.strategy == Strategy::Rotate => (
+                false,
+                "no runner in GitLab matches this short id: it was deleted, so there is no token to reset (strategy recreate replaces it)".into(),
+            ),
             Identity::None => (false, "no runner in GitLab matches this short id".into()),
             Identity::Several(n) => (
                 false,
@@ -513,10 +576,47 @@ pub fn preflight(p: &Policy, r: &RunnerView, mut d: Decision, remote: &Remote) -
             Identity::Failed(e) => (false, format!("the runner lookup failed: {e}")),
             Identity::NotNeeded => (false, "not looked up".into()),
         };
-        d.check("identity", found, detail);
+        let ok = d.check("identity", found, detail);
+        if ok && p.strategy.writes_secret() {
+            token_checks(p, &mut d, remote);
+        }
     }
     d.settle(p.mode);
     d
+}
+
+/// The checks only `rotate` and `recreate` need: nothing is written unless
+/// GitLab will issue a token and runner-medic knows where it goes.
+fn token_checks(p: &Policy, d: &mut Decision, remote: &Remote) {
+    let check = |d: &mut Decision,
+                 name: &'static str,
+                 r: Option<Result<String, String>>,
+                 what: &str| match r {
+        Some(Ok(detail)) => d.check(name, true, detail),
+        Some(Err(e)) => d.check(name, false, e),
+        None => d.check(name, false, format!("{what} not checked")),
+    };
+    let scope = remote
+        .scope
+        .clone()
+        .map(|r| r.map(|()| "the access token's scopes allow it".to_owned()));
+    let _ = check(d, "scope", scope, "the access token's scopes")
+        && check(
+            d,
+            "secret",
+            remote
+                .secret
+                .clone()
+                .map(|r| r.map(|n| format!("the runner token lives in Secret {n}"))),
+            "the runner's Secret",
+        )
+        && (p.strategy != Strategy::Recreate
+            || check(
+                d,
+                "settings",
+                remote.settings.clone(),
+                "the old runner's settings",
+            ));
 }
 
 #[cfg(test)]

@@ -94,6 +94,11 @@ mod tests {
             registration_token: false,
             fleet_incident: false,
             superseded_by: None,
+            verify_rejections: 0,
+            first_verify_rejected: None,
+            last_seen: Some(ts(first_seen)),
+            finding: crate::health::Finding::Unknown,
+            rotated_to: None,
         }
     }
 

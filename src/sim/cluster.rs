@@ -47,6 +47,14 @@ pub enum Fault {
     WatchExpired,
     /// The next pod list answers with this status.
     ListStatus(u16),
+    /// Someone else writes object `name` of `plural` just before the next
+    /// PUT to it arrives (that PUT then gets 409 Conflict).
+    ConcurrentWrite {
+        /// Resource plural (`secrets`).
+        plural: String,
+        /// Object name.
+        name: String,
+    },
 }
 
 /// A request the simulated API server received.
@@ -150,6 +158,9 @@ pub struct SimPod {
     pub containers: Vec<SimContainer>,
     /// The pod's resourceVersion.
     pub rv: u64,
+    /// The Secret mounted as the chart does (projected volume with the
+    /// `runner-token` and `runner-registration-token` keys).
+    pub token_secret: Option<String>,
 }
 
 /// What to create.
@@ -169,6 +180,8 @@ pub struct PodTemplate {
     pub waiting: bool,
     /// Not scheduled: no node.
     pub unscheduled: bool,
+    /// The runner Secret, mounted as the Helm chart does.
+    pub token_secret: Option<String>,
 }
 
 impl PodTemplate {
@@ -188,6 +201,7 @@ impl PodTemplate {
             containers: vec![deployment.into()],
             waiting: false,
             unscheduled: false,
+            token_secret: None,
         }
     }
 }
@@ -308,6 +322,7 @@ impl Cluster {
             uid: uid.clone(),
             labels: t.labels,
             owner: t.owner,
+            token_secret: t.token_secret,
             node: (!t.unscheduled).then(|| "node-1".to_owned()),
             created: now,
             deleting: None,
@@ -676,6 +691,31 @@ impl SimPod {
                         ..Default::default()
                     })
                     .collect(),
+                volumes: self.token_secret.as_ref().map(|name| {
+                    let item = |k: &str| k8s_openapi::api::core::v1::KeyToPath {
+                        key: k.into(),
+                        path: k.into(),
+                        mode: None,
+                    };
+                    vec![k8s_openapi::api::core::v1::Volume {
+                        name: "projected-secrets".into(),
+                        projected: Some(k8s_openapi::api::core::v1::ProjectedVolumeSource {
+                            sources: Some(vec![k8s_openapi::api::core::v1::VolumeProjection {
+                                secret: Some(k8s_openapi::api::core::v1::SecretProjection {
+                                    name: name.clone(),
+                                    items: Some(vec![
+                                        item("runner-registration-token"),
+                                        item("runner-token"),
+                                    ]),
+                                    optional: None,
+                                }),
+                                ..Default::default()
+                            }]),
+                            default_mode: None,
+                        }),
+                        ..Default::default()
+                    }]
+                }),
                 ..Default::default()
             }),
             status: Some(PodStatus {

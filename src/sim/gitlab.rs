@@ -130,6 +130,8 @@ pub struct GitlabState {
     pub registration_enabled: bool,
     /// Active faults.
     pub faults: Vec<GitlabFault>,
+    /// Scopes of every accepted access token.
+    pub scopes: Vec<String>,
     /// Requests received.
     pub requests: Vec<Recorded>,
     /// GraphQL page size.
@@ -146,6 +148,7 @@ impl Default for GitlabState {
             registration_tokens: Vec::new(),
             registration_enabled: true,
             faults: Vec::new(),
+            scopes: vec!["api".into()],
             requests: Vec::new(),
             page_size: 100,
             next_id: 1,
@@ -224,6 +227,26 @@ impl GitlabState {
     /// Whether a runner token authenticates (`POST /runners/verify`, job requests).
     pub fn token_valid(&self, token: &str) -> bool {
         self.runner_by_token(token).is_some_and(|r| !r.expired)
+    }
+
+    /// The runner API's `POST /runners/reset_authentication_token` with
+    /// the current token (what a runner does before its token expires):
+    /// the new token, or `None` when the token is not valid.
+    pub fn rotate(&mut self, token: &str) -> Option<String> {
+        let new = format!("glrt-t2_{}", self.mint());
+        let r = self
+            .runners
+            .values_mut()
+            .find(|r| r.token == token && !r.expired)?;
+        r.token = new.clone();
+        Some(new)
+    }
+
+    /// Deletes the runner that holds `token`; its id.
+    pub fn delete_by_token(&mut self, token: &str) -> Option<u64> {
+        let id = self.runner_by_token(token)?.id;
+        self.runners.remove(&id);
+        Some(id)
     }
 
     /// Makes a runner's token expire (the runner stays listed).
@@ -378,6 +401,11 @@ async fn handle(state: &Mutex<GitlabState>, req: Request<Incoming>) -> Response<
             serde_json::json!({"version": "18.9.0-sim", "revision": "0000000"}),
         ),
         (&Method::POST, ["api", "graphql"]) => graphql(&st, &body),
+        (&Method::GET, ["api", "v4", "personal_access_tokens", "self"]) => respond(
+            200,
+            serde_json::json!({"id": 7, "name": "runner-medic", "revoked": false, "active": true,
+                               "scopes": st.scopes, "user_id": 1, "expires_at": null}),
+        ),
         (&Method::GET, ["api", "v4", "runners"]) => list(&st, &query),
         (&Method::GET, ["api", "v4", "runners", id]) => {
             match id.parse::<u64>().ok().and_then(|i| st.runners.get(&i)) {

@@ -400,6 +400,30 @@ impl PodScript {
         self
     }
 
+    /// The runner rotated its token before it expired (logged with the
+    /// *old* token's short id; later lines carry the new one).
+    pub fn token_reset(&mut self, id: &str) -> &mut Self {
+        let e = self.runner_scoped(
+            Level::Info,
+            "Resetting runner authentication token... succeeded",
+            id,
+        );
+        self.emit(e);
+        self
+    }
+
+    /// With FF_DISABLE_AUTOMATIC_TOKEN_ROTATION the runner warns instead of
+    /// rotating: `Warningln(fmt.Printf(...))` prints the text bare on stdout
+    /// and logs the Printf's return values.
+    pub fn rotation_disabled_warning(&mut self, id: &str) -> &mut Self {
+        self.plain(&format!(
+            "Automatic token rotation is disabled for runner: {id}-s_0123456789ab. Your token is about to expire"
+        ));
+        let e = Entry::new(Level::Warning, "106 <nil>");
+        self.emit(e);
+        self
+    }
+
     /// Three rejected job requests and the lockout that follows.
     pub fn forbidden_cycle(&mut self, id: &str) -> &mut Self {
         for n in 0..3 {
@@ -593,8 +617,47 @@ pub fn example_logs() -> Vec<(&'static str, String)> {
         .transport_error("Tk8Rm3Ve5", "dial tcp 10.43.12.7:443: i/o timeout");
     let outage = kubectl_logs(&[&a, &b], true, true);
 
+    // glrt- workflow (GitLab 16+): the chart's Secret holds the token
+    // (`runnerToken`), every start verifies it. `kubectl logs --previous`
+    // and then the current instance of one pod, as an operator collects them.
+    let glrt = |name: &str| PodScript::new(name, t0, colours);
+
+    // The rotation trap: the runner rotates its token before it expires,
+    // keeps the new one only in its config.toml, and a restart brings back
+    // the Secret's dead token: verification fails, the pod crash-loops.
+    let mut rot = glrt("gitlab-runner-59c7d8f6b-k2m9x");
+    rot.verify("Wq3Jd8LmA", true).start();
+    rot.wait(min(5)).job("Wq3Jd8LmA", "platform/payments-api");
+    rot.wait(min(30)).token_reset("Wq3Jd8LmA");
+    rot.wait(min(5)).job("Rt6Yh2NcB", "web/storefront");
+    rot.wait(min(90));
+    for _ in 0..3 {
+        rot.wait(Duration::from_secs(40)).verify("Wq3Jd8LmA", false);
+    }
+    let rotation_lost = kubectl_logs(&[&rot], false, true);
+
+    // Rotation disabled (FF_DISABLE_AUTOMATIC_TOKEN_ROTATION): the runner
+    // warns that its token is about to expire, then GitLab rejects it.
+    let mut exp = glrt("gitlab-runner-59c7d8f6b-p4t7v");
+    exp.verify("Hn5Vc2XsQ", true).start();
+    exp.wait(min(5)).job("Hn5Vc2XsQ", "platform/payments-api");
+    exp.wait(min(60)).rotation_disabled_warning("Hn5Vc2XsQ");
+    exp.wait(min(30)).job("Hn5Vc2XsQ", "web/storefront");
+    exp.wait(min(30)).forbidden_cycle("Hn5Vc2XsQ");
+    let expired = kubectl_logs(&[&exp], false, true);
+
+    // The runner was deleted in GitLab: 403s while it runs.
+    let mut del = glrt("gitlab-runner-59c7d8f6b-z8c3n");
+    del.verify("Bm4Kx9TpE", true).start();
+    del.wait(min(5)).job("Bm4Kx9TpE", "platform/payments-api");
+    del.wait(min(20)).forbidden_cycle("Bm4Kx9TpE");
+    let deleted = kubectl_logs(&[&del], false, true);
+
     vec![
         ("seed-incident.log", seed),
+        ("glrt-rotation-lost.log", rotation_lost),
+        ("glrt-token-expired.log", expired),
+        ("glrt-runner-deleted.log", deleted),
         ("healthy.log", healthy),
         ("registration-rejected.log", rejected),
         ("registration-disallowed.log", disallowed),

@@ -95,6 +95,21 @@ pub struct World {
     pace: Pace,
     token: CancellationToken,
     counter: Arc<Mutex<u64>>,
+    actions: Arc<Mutex<BTreeMap<String, Vec<Action>>>>,
+}
+
+/// Something a running runner process does at its next poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Rotate its token (`Resetting runner authentication token...`): GitLab
+    /// issues a new token, the old one dies; the new one lives only in the
+    /// process (the chart's config.toml is not the Secret).
+    Rotate,
+    /// Warn that the token is about to expire (rotation disabled).
+    WarnExpiry,
+    /// The container restarts (OOM, liveness probe, node pressure): the
+    /// runner starts again from the Secret.
+    Restart,
 }
 
 /// The personal access token of the simulated GitLab (obviously fake).
@@ -116,6 +131,7 @@ impl World {
             pace,
             token,
             counter: Arc::new(Mutex::new(0)),
+            actions: Arc::new(Mutex::new(BTreeMap::new())),
         };
         tokio::spawn(world.clone().controller());
         Ok(world)
@@ -188,6 +204,22 @@ impl World {
         self.spawn_pod(&d, d.preregistered.clone())
     }
 
+    /// Makes the runner process of `pod` do `action` at its next poll.
+    pub fn act(&self, pod: &str, action: Action) {
+        self.actions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(pod.to_owned())
+            .or_default()
+            .push(action);
+    }
+
+    fn next_action(&self, pod: &str) -> Option<Action> {
+        let mut a = self.actions.lock().unwrap_or_else(|e| e.into_inner());
+        let list = a.get_mut(pod)?;
+        (!list.is_empty()).then(|| list.remove(0))
+    }
+
     fn next_suffix(&self) -> String {
         let mut n = self.counter.lock().unwrap_or_else(|e| e.into_inner());
         *n += 1;
@@ -208,6 +240,9 @@ impl World {
         let mut t = PodTemplate::runner(&d.namespace, &d.name, &d.hash, &self.next_suffix());
         for (k, v) in &d.labels {
             t.labels.insert(k.clone(), v.clone());
+        }
+        if d.workflow == Workflow::AuthToken {
+            t.token_secret = Some(d.name.clone());
         }
         let pod = t.name.clone();
         self.cluster().add_pod(t);
@@ -346,7 +381,12 @@ impl World {
             self.emit(&d, &pod, |s| {
                 s.start();
             });
-            self.poll(&d, &pod, &t).await;
+            if self.poll(&d, &pod, t).await {
+                // The container restarted: it starts again from the Secret.
+                self.cluster()
+                    .restart_container(&d.namespace, &pod, &d.name, false);
+                continue;
+            }
             return;
         }
     }
@@ -406,13 +446,39 @@ impl World {
         base64_decode(enc)
     }
 
-    /// `gitlab-runner run`: poll for jobs with `token` until the pod goes.
-    async fn poll(&self, d: &RunnerDeployment, pod: &str, token: &str) {
-        let id = shorten_token(token);
+    /// `gitlab-runner run`: poll for jobs with `token` until the pod goes
+    /// (false) or the container restarts (true).
+    async fn poll(&self, d: &RunnerDeployment, pod: &str, mut token: String) -> bool {
+        let mut id = shorten_token(&token);
         let mut rejected = 0u32;
         let mut n = 0u64;
         while self.alive(d, pod) {
             n += 1;
+            match self.next_action(pod) {
+                Some(Action::Restart) => return true,
+                Some(Action::WarnExpiry) => {
+                    let i = id.clone();
+                    self.emit(d, pod, move |s| {
+                        s.rotation_disabled_warning(&i);
+                    });
+                }
+                Some(Action::Rotate) => {
+                    let new = {
+                        let mut g = self.gitlab.lock();
+                        g.rotate(&token)
+                    };
+                    if let Some(new) = new {
+                        let i = id.clone();
+                        self.emit(d, pod, move |s| {
+                            s.token_reset(&i);
+                        });
+                        token = new;
+                        id = shorten_token(&token);
+                    }
+                }
+                None => {}
+            }
+            let token = token.as_str();
             let (down, valid) = {
                 let g = self.gitlab.lock();
                 (g.faults.contains(&GitlabFault::Down), g.token_valid(token))
@@ -442,11 +508,11 @@ impl World {
                         s.lockout(&id2);
                     });
                     if !self.sleep(self.pace.lockout).await {
-                        return;
+                        return false;
                     }
                     rejected = 0;
                     if !self.alive(d, pod) {
-                        return;
+                        return false;
                     }
                     self.emit(d, pod, |s| {
                         s.recheck(&id);
@@ -454,9 +520,10 @@ impl World {
                 }
             }
             if !self.sleep(self.pace.poll).await {
-                return;
+                return false;
             }
         }
+        false
     }
 }
 

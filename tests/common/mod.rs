@@ -4,6 +4,7 @@
 
 use std::io::Write;
 pub mod harness;
+pub mod world;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

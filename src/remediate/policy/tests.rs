@@ -32,6 +32,11 @@ fn stale() -> RunnerView {
         registration_token: false,
         fleet_incident: false,
         superseded_by: None,
+        verify_rejections: 0,
+        first_verify_rejected: None,
+        last_seen: Some(ts("2026-03-02T10:02:20Z")),
+        finding: crate::health::Finding::StaleToken,
+        rotated_to: None,
     }
 }
 
@@ -63,6 +68,9 @@ fn remote() -> Remote {
             id: 6,
             short_sha: "HYErDk_6".into(),
         },
+        scope: None,
+        secret: None,
+        settings: None,
     }
 }
 
@@ -222,6 +230,7 @@ fn history_gates_cooldown_budget_circuit_and_in_flight_work() {
         new_gitlab_id: None,
         restarted_at: None,
         owner: None,
+        secret: None,
     });
     assert_eq!(
         refused_by(&precheck(&p, &stale(), &local(&h), ts(NOW))),
@@ -330,4 +339,122 @@ fn remote_facts_refuse_when_unsafe() {
         },
     );
     assert_eq!(refused_by(&d), Some("rollout"));
+}
+
+/// A `glrt-` runner whose pod crash-loops on a dead token.
+fn crash_looping_glrt() -> RunnerView {
+    let mut r = stale();
+    r.workflow = Workflow::AuthToken;
+    r.state = State::RegistrationFailing;
+    r.first_forbidden = None;
+    r.consecutive_forbidden = 0;
+    r.verify_rejections = 4;
+    r.first_verify_rejected = Some(ts("2026-03-02T10:01:00Z"));
+    r.finding = crate::health::Finding::RotationLost;
+    r
+}
+
+fn token_remote() -> Remote {
+    Remote {
+        scope: Some(Ok(())),
+        secret: Some(Ok("gitlab-runner".into())),
+        settings: Some(Ok("settings of GitLab runner 6".into())),
+        ..remote()
+    }
+}
+
+#[test]
+fn token_strategies_take_a_crash_looping_glrt_runner_and_check_scope_secret_settings() {
+    let h = WorkloadHistory::default();
+    let r = crash_looping_glrt();
+    // Verification failures count as rejections for the token strategies only.
+    for s in [Strategy::Restart, Strategy::Reregister] {
+        let p = policy(Mode::On, s);
+        assert_eq!(
+            refused_by(&precheck(&p, &r, &local(&h), ts(NOW))),
+            Some("state"),
+            "{s:?}"
+        );
+    }
+    for s in [Strategy::Rotate, Strategy::Recreate] {
+        let p = policy(Mode::On, s);
+        let d = preflight(
+            &p,
+            &r,
+            precheck(&p, &r, &local(&h), ts(NOW)),
+            &token_remote(),
+        );
+        assert_eq!(d.verdict, Verdict::Act, "{s:?}: {}", d.reason());
+    }
+    // Each token check refuses on its own, before anything is written.
+    let p = policy(Mode::On, Strategy::Recreate);
+    let cases = [
+        (
+            "scope",
+            Remote {
+                scope: Some(Err("read_api only".into())),
+                ..token_remote()
+            },
+        ),
+        (
+            "scope",
+            Remote {
+                scope: None,
+                ..token_remote()
+            },
+        ),
+        (
+            "secret",
+            Remote {
+                secret: Some(Err("two Secrets".into())),
+                ..token_remote()
+            },
+        ),
+        (
+            "settings",
+            Remote {
+                settings: Some(Err("none kept".into())),
+                ..token_remote()
+            },
+        ),
+    ];
+    for (want, rem) in cases {
+        let d = preflight(&p, &r, precheck(&p, &r, &local(&h), ts(NOW)), &rem);
+        assert_eq!(refused_by(&d), Some(want), "{}", d.reason());
+    }
+    // rotate needs the runner to exist; recreate replaces a deleted one.
+    let gone = Remote {
+        identity: Identity::None,
+        ..token_remote()
+    };
+    let p = policy(Mode::On, Strategy::Rotate);
+    let d = preflight(&p, &r, precheck(&p, &r, &local(&h), ts(NOW)), &gone);
+    assert_eq!(refused_by(&d), Some("identity"));
+    assert!(d.reason().contains("strategy recreate"), "{}", d.reason());
+    let p = policy(Mode::On, Strategy::Recreate);
+    let d = preflight(&p, &r, precheck(&p, &r, &local(&h), ts(NOW)), &gone);
+    assert_eq!(d.verdict, Verdict::Act, "{}", d.reason());
+    // Token strategies are refused for the legacy workflow.
+    let mut legacy = stale();
+    legacy.workflow = Workflow::Legacy;
+    let p = policy(Mode::On, Strategy::Rotate);
+    let d = preflight(
+        &p,
+        &legacy,
+        precheck(&p, &legacy, &local(&h), ts(NOW)),
+        &token_remote(),
+    );
+    assert_eq!(refused_by(&d), Some("workflow"));
+}
+
+#[test]
+fn scopes_are_matched_to_what_each_strategy_calls() {
+    let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+    assert!(scope_allows(Strategy::Rotate, &s(&["api"])).is_ok());
+    assert!(scope_allows(Strategy::Rotate, &s(&["manage_runner"])).is_ok());
+    assert!(scope_allows(Strategy::Rotate, &s(&["read_api"])).is_err());
+    assert!(scope_allows(Strategy::Recreate, &s(&["create_runner"])).is_err());
+    assert!(scope_allows(Strategy::Recreate, &s(&["create_runner", "manage_runner"])).is_ok());
+    let e = scope_allows(Strategy::Recreate, &[]).unwrap_err();
+    assert!(e.contains("none") && e.contains("create_runner"), "{e}");
 }

@@ -115,9 +115,16 @@ pub(super) fn handle(
             json(StatusCode::CREATED, &typed(stored, api_version, kind))
         }
         (&Method::PUT, Some(n)) => {
-            let Some(current) = c.object(plural, ns, n) else {
+            let Some(mut current) = c.object(plural, ns, n) else {
                 return not_found(qualified, n, plural);
             };
+            let raced = c.take_fault(|f| {
+                matches!(f, crate::sim::cluster::Fault::ConcurrentWrite { plural: p, name } if p == plural && name == n)
+            });
+            if raced.is_some() {
+                current["metadata"]["annotations"]["sim/concurrent-writer"] = "1".into();
+                current = c.put_object(plural, ns, n, current);
+            }
             let sent = body["metadata"]["resourceVersion"].as_str().unwrap_or("");
             let have = current["metadata"]["resourceVersion"]
                 .as_str()
