@@ -124,6 +124,7 @@ pub fn start(
         .map(|token| Webhook {
             token,
             alerts: alerts_tx.clone(),
+            metrics: metrics.clone(),
         });
     let state = AdminState::with_webhook(registry, snapshot.clone(), webhook);
     let mut remediation = None;

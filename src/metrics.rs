@@ -41,6 +41,13 @@ impl EncodeLabelValue for Finding {
     }
 }
 
+/// How a request ended.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabels {
+    /// `accepted`, `unauthorized`, `malformed`, ...
+    pub result: &'static str,
+}
+
 /// A runner's diagnosis.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct DiagnosisLabels {
@@ -280,6 +287,7 @@ pub struct Metrics {
     circuit_open: Family<WorkloadLabels, Gauge>,
     remediation_duration: Family<StrategyLabels, Histogram>,
     gitlab_requests: Family<GitlabLabels, Counter>,
+    webhook_requests: Family<ResultLabels, Counter>,
     leader: Gauge,
 }
 
@@ -323,6 +331,7 @@ impl Metrics {
                 ))
             }),
             gitlab_requests: Family::default(),
+            webhook_requests: Family::default(),
             leader: Gauge::default(),
         };
         let r = registry;
@@ -468,6 +477,11 @@ impl Metrics {
             "leader",
             "1 when this replica holds the remediation lease",
             m.leader.clone(),
+        );
+        r.register(
+            "webhook_requests",
+            "Alertmanager webhook requests, by result",
+            m.webhook_requests.clone(),
         );
         r.register(
             "build",
@@ -632,6 +646,13 @@ impl Metrics {
         self.remediation_duration
             .get_or_create(&StrategyLabels { strategy })
             .observe(secs);
+    }
+
+    /// An Alertmanager webhook request and how it ended.
+    pub fn webhook_request(&self, result: &'static str) {
+        self.webhook_requests
+            .get_or_create(&ResultLabels { result })
+            .inc();
     }
 
     /// A remediation runs (or not).

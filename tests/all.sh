@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Every check and every test: the README's test command (`bash tests/all.sh`).
-# `.ci/run` calls exactly this. Needs only the Rust toolchain; uses
-# cargo-nextest when installed and falls back to `cargo test`.
+# `.ci/run` calls exactly this. Needs the Rust toolchain and Python 3 with
+# pip; installs the Python packages and (as root, with apt-get) Debian's
+# prometheus and prometheus-alertmanager when missing. Uses cargo-nextest
+# when installed and falls back to `cargo test`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -17,6 +19,26 @@ if ! python3 -c 'import prometheus_client.openmetrics.parser' 2>/dev/null; then
     || { echo "cannot install prometheus_client: run 'python3 -m pip install prometheus_client'" >&2; exit 1; }
 fi
 command -v kubectl >/dev/null 2>&1 || echo "note: kubectl not found; the kubectl fidelity tests will be skipped"
+if ! python3 -c 'import yaml' 2>/dev/null; then
+  echo "installing the Python package PyYAML (pip)"
+  python3 -m pip install --quiet --disable-pip-version-check pyyaml \
+    || { echo "cannot install PyYAML: run 'python3 -m pip install pyyaml'" >&2; exit 1; }
+fi
+# The real Prometheus and Alertmanager (Debian packages) for the alert
+# rules and the end-to-end test.
+if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1 \
+   || ! command -v prometheus-alertmanager >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing prometheus and prometheus-alertmanager (apt-get)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null
+  else
+    echo "prometheus, promtool and prometheus-alertmanager are needed: run" >&2
+    echo "  sudo apt-get install prometheus prometheus-alertmanager" >&2
+    exit 1
+  fi
+fi
 
 step "format (cargo fmt --check)"
 cargo fmt --all --check
@@ -31,6 +53,18 @@ else
   echo "(cargo-nextest not installed: using cargo test)"
   cargo test --locked --no-fail-fast --lib --bins --tests
 fi
+
+step "release build (the container image's build command)"
+cargo build --release --locked
+
+step "alert rules (promtool check + unit tests, PrometheusRule, runbooks)"
+bash tests/ops/check_alerts.sh
+
+step "deploy manifests (kustomize, Kubernetes schemas, args parsed by runner-medic)"
+python3 tests/ops/validate_deploy.py --binary target/release/runner-medic
+
+step "end to end (demo + real Prometheus + real Alertmanager + dashboard queries)"
+python3 tests/ops/e2e.py --binary target/release/runner-medic
 
 step "doctests"
 cargo test --doc --locked

@@ -75,6 +75,7 @@ fn all_metrics() -> String {
     m.in_progress(false);
     m.circuit("ns", "w", false);
     m.leader(true);
+    m.webhook_request("accepted");
     Metrics::encode(&registry)
 }
 
@@ -118,4 +119,56 @@ fn every_metric_in_the_readme_is_exported_and_every_exported_metric_is_in_the_re
             "{exposed} ({kind}) is exported but not in the README's metrics table"
         );
     }
+}
+
+/// Sample names the encoded registry can show.
+fn exported_names(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for l in text.lines().filter(|l| l.starts_with("# TYPE ")) {
+        let mut parts = l.split(' ').skip(2);
+        let (family, kind) = (parts.next().unwrap(), parts.next().unwrap());
+        match kind {
+            "counter" => out.push(format!("{family}_total")),
+            "info" => out.push(format!("{family}_info")),
+            "histogram" => {
+                for s in ["", "_bucket", "_sum", "_count"] {
+                    out.push(format!("{family}{s}"));
+                }
+            }
+            _ => out.push(family.to_owned()),
+        }
+    }
+    out
+}
+
+#[test]
+fn every_metric_the_alerts_and_dashboards_use_is_exported() {
+    let exported = exported_names(&all_metrics());
+    let re = regex::Regex::new(r"\brunner_medic_[a-z0-9_]+").unwrap();
+    let mut files = Vec::new();
+    for dir in ["alerts", "alerts/tests", "dashboards", "deploy/base"] {
+        for e in std::fs::read_dir(common::root().join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension()
+                .is_some_and(|x| x == "yml" || x == "yaml" || x == "json")
+            {
+                files.push(p);
+            }
+        }
+    }
+    assert!(files.len() >= 4, "{files:?}");
+    let mut checked = 0;
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for m in re.find_iter(&text) {
+            checked += 1;
+            assert!(
+                exported.iter().any(|e| e == m.as_str()),
+                "{} uses {}, which runner-medic does not export",
+                f.display(),
+                m.as_str()
+            );
+        }
+    }
+    assert!(checked > 50, "{checked}");
 }

@@ -488,6 +488,23 @@ async fn the_alertmanager_webhook_authenticates_validates_and_routes() {
     let (code, body) = post(Some("hook-secret-123"), alert("HYErDk_6w")).await;
     assert_eq!(code, 200, "{body}");
     assert!(body.contains("\"accepted\":1"), "{body}");
+    let m = metrics(&d).await;
+    for (result, n) in [
+        ("unauthorized", 2.0),
+        ("malformed", 2.0),
+        ("unknown_runner", 1.0),
+        ("too_large", 1.0),
+        ("accepted", 1.0),
+    ] {
+        assert_eq!(
+            value(
+                &m,
+                &format!("runner_medic_webhook_requests_total{{result=\"{result}\"}}")
+            ),
+            Some(n),
+            "{result}"
+        );
+    }
     // The alert reached the controller, which still wants local agreement:
     // the runner is healthy, so it refuses on its state.
     until(&d, "the alert's decision", |m| {

@@ -32,6 +32,8 @@ pub struct Webhook {
     pub token: Secret,
     /// Where accepted alerts go.
     pub alerts: mpsc::Sender<AlertRequest>,
+    /// Counts requests by result.
+    pub metrics: crate::metrics::Metrics,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,6 +80,26 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// Handles one webhook request.
 pub async fn handle(
+    hook: Option<&Webhook>,
+    snapshot: &Snapshot,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    let r = respond(hook, snapshot, req).await;
+    if let Some(h) = hook {
+        let result = match r.status() {
+            StatusCode::OK => "accepted",
+            StatusCode::UNAUTHORIZED => "unauthorized",
+            StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+            StatusCode::BAD_REQUEST => "malformed",
+            StatusCode::NOT_FOUND => "unknown_runner",
+            _ => "busy",
+        };
+        h.metrics.webhook_request(result);
+    }
+    r
+}
+
+async fn respond(
     hook: Option<&Webhook>,
     snapshot: &Snapshot,
     req: Request<Incoming>,
