@@ -184,6 +184,19 @@ async fn main() {
             "--max-runners",
             &(pods * 2 + 100).to_string(),
         ])
+        // As shipped: read positions saved every 5 s (`--no-state-file` for
+        // the cost of it).
+        .args(
+            (!std::env::args().any(|a| a == "--no-state-file"))
+                .then(|| {
+                    [
+                        "--state-file".to_owned(),
+                        dir.join("positions.json").display().to_string(),
+                    ]
+                })
+                .into_iter()
+                .flatten(),
+        )
         .env("KUBECONFIG", dir.join("kubeconfig"))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -373,6 +373,7 @@ fn overrides(a: &DaemonArgs) -> config::DaemonOverrides {
         max_stream_age: a.max_stream_age.clone(),
         runner_ttl: a.runner_ttl.clone(),
         max_runners: a.max_runners,
+        state_file: a.state_file.clone(),
         log_format: a.log_format,
         log_level: a.log_level.clone(),
     }

@@ -112,6 +112,10 @@ pub struct DaemonArgs {
     /// Most runners tracked; more are counted and refused [default: 1000].
     #[arg(long, value_name = "N", env = "RUNNER_MEDIC_MAX_RUNNERS")]
     pub max_runners: Option<usize>,
+    /// Keep log read positions in this file, so that a restart counts no
+    /// line twice (put it on a writable volume) [default: none].
+    #[arg(long, value_name = "PATH", env = "RUNNER_MEDIC_STATE_FILE")]
+    pub state_file: Option<String>,
     /// Log format of runner-medic's own logs [default: plain].
     #[arg(long, value_enum, env = "RUNNER_MEDIC_LOG_FORMAT")]
     pub log_format: Option<crate::telemetry::LogFormat>,

@@ -76,6 +76,10 @@ pub struct WatchFile {
     /// Most runners tracked (1000).
     #[serde(default)]
     pub max_runners: Option<usize>,
+    /// File keeping read positions across restarts (none: a restart
+    /// counts the lookback again).
+    #[serde(default)]
+    pub state_file: Option<String>,
 }
 
 /// `log:` section.
@@ -309,6 +313,8 @@ pub struct DaemonOverrides {
     pub runner_ttl: Option<String>,
     /// `--max-runners`.
     pub max_runners: Option<usize>,
+    /// `--state-file`.
+    pub state_file: Option<String>,
     /// `--log-format`.
     pub log_format: Option<crate::telemetry::LogFormat>,
     /// `--log-level`.
@@ -338,6 +344,8 @@ pub struct DaemonSettings {
     pub runner_ttl: Duration,
     /// Runner cap.
     pub max_runners: usize,
+    /// Read positions file.
+    pub state_file: Option<std::path::PathBuf>,
     /// Log format.
     pub log_format: crate::telemetry::LogFormat,
     /// Log filter.
@@ -442,6 +450,21 @@ impl DaemonSettings {
                 message: "0 would track nothing; use at least 1 (default 1000)".into(),
             });
         }
+        let state_file = o
+            .state_file
+            .clone()
+            .or_else(|| w.state_file.clone())
+            .filter(|p| !p.is_empty());
+        if let Some(p) = &state_file
+            && (p.ends_with('/') || std::path::Path::new(p).file_name().is_none())
+        {
+            problems.push(Problem {
+                path: "watch.state_file".into(),
+                message: format!(
+                    "{p:?} names a directory; name a file in a writable volume, e.g. /var/lib/runner-medic/positions.json"
+                ),
+            });
+        }
         let log_level = o
             .log_level
             .clone()
@@ -466,6 +489,7 @@ impl DaemonSettings {
             max_stream_age,
             runner_ttl,
             max_runners: max_runners.max(1),
+            state_file: state_file.map(Into::into),
             log_format: o.log_format.or(f.log.format).unwrap_or_default(),
             log_level,
         }
@@ -618,7 +642,7 @@ mod tests {
 
     #[test]
     fn bad_daemon_settings_are_named() {
-        let f = file("watch:\n  namespaces: [Bad_NS]\n  selector: 'app=(x'\n  since: soon\n  max_streams: 0\nlisten: nowhere\nlog:\n  level: 'runner_medic=loud'\n").unwrap();
+        let f = file("watch:\n  namespaces: [Bad_NS]\n  selector: 'app=(x'\n  since: soon\n  max_streams: 0\n  state_file: /var/lib/\nlisten: nowhere\nlog:\n  level: 'runner_medic=loud'\n").unwrap();
         let problems = Config::from_file(&f).unwrap_err();
         let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
         assert_eq!(
@@ -629,6 +653,7 @@ mod tests {
                 "listen",
                 "watch.since",
                 "watch.max_streams",
+                "watch.state_file",
                 "log.level"
             ]
         );

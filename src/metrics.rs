@@ -275,6 +275,7 @@ pub struct Metrics {
     truncated: Counter,
     invalid_utf8: Counter,
     deduplicated: Counter,
+    resumed: Counter,
     reconnects: Family<ReasonLabels, Counter>,
     streams: Family<StreamLabels, Gauge>,
     gaps: Counter,
@@ -311,6 +312,7 @@ impl Metrics {
             truncated: Counter::default(),
             invalid_utf8: Counter::default(),
             deduplicated: Counter::default(),
+            resumed: Counter::default(),
             reconnects: Family::default(),
             streams: Family::default(),
             gaps: Counter::default(),
@@ -416,6 +418,11 @@ impl Metrics {
             m.deduplicated.clone(),
         );
         r.register(
+            "log_lines_resumed",
+            "Lines a previous run had counted, read again after a restart to rebuild health and not counted again",
+            m.resumed.clone(),
+        );
+        r.register(
             "log_stream_reconnects",
             "Container log streams reopened, by reason",
             m.reconnects.clone(),
@@ -511,6 +518,9 @@ impl Metrics {
         for to in State::ALL {
             let _ = m.transitions.get_or_create(&ToLabels { to });
         }
+        for result in crate::admin::webhook::RESULTS {
+            let _ = m.webhook_requests.get_or_create(&ResultLabels { result });
+        }
         m
     }
 
@@ -546,6 +556,11 @@ impl Metrics {
     /// A line's effect is visible `secs` after it was read.
     pub fn line_processed(&self, secs: f64) {
         self.line_delay.observe(secs);
+    }
+
+    /// A line counted by a previous run was replayed into health only.
+    pub fn resumed(&self) {
+        self.resumed.inc();
     }
 
     /// Replayed lines were dropped after a reconnect.
@@ -624,6 +639,20 @@ impl Metrics {
                 check,
             })
             .inc();
+    }
+
+    /// A remediation starts: its outcome series exist at 0 from now on, so
+    /// that `increase()` sees the first failure (a series born at 1 has no
+    /// increase).
+    pub fn remediation_started(&self, namespace: &str, workload: &str, strategy: &'static str) {
+        for result in ["succeeded", "failed"] {
+            let _ = self.remediations.get_or_create(&RemediationLabels {
+                namespace: namespace.into(),
+                workload: workload.into(),
+                strategy,
+                result,
+            });
+        }
     }
 
     /// A remediation ended.

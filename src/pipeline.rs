@@ -157,6 +157,9 @@ impl Pipeline {
     }
 
     fn line(&mut self, line: Line) {
+        // A line a previous run counted rebuilds health; counters skip it
+        // (they would show one event twice across the restart).
+        let counted = !line.seen_before;
         let p = self.parser.parse(&line.bytes, line.truncated);
         // Counted last (below): when log_lines_total says N, the effects of
         // all N lines are visible (the family is also registered first).
@@ -189,7 +192,9 @@ impl Pipeline {
                     .series
                     .entry(r.key.clone())
                     .or_insert_with(|| self.metrics.runner_series(&r.key, &pod));
-                series.event(event.class);
+                if counted {
+                    series.event(event.class);
+                }
                 // What the remediation controller verifies with: a runner's
                 // first successful poll, and any new 403.
                 let first_success =
@@ -211,14 +216,19 @@ impl Pipeline {
                     series.consecutive_forbidden(r.consecutive_forbidden);
                 }
             }
-            None => self.metrics.unattributed_event(
+            None if counted => self.metrics.unattributed_event(
                 &line.origin.namespace,
                 &line.origin.workload,
                 event.class,
             ),
+            None => {}
         }
         if let Some(t) = obs.transition {
-            self.on_transition(t);
+            self.on_transition(t, counted);
+        }
+        if !counted {
+            self.metrics.resumed();
+            return;
         }
         self.metrics
             .line_read(line.bytes.len(), truncated, invalid_utf8);
@@ -226,9 +236,11 @@ impl Pipeline {
             .line_processed(line.read_at.elapsed().as_secs_f64());
     }
 
-    fn on_transition(&mut self, t: Transition) {
+    fn on_transition(&mut self, t: Transition, counted: bool) {
         self.dirty = true;
-        self.metrics.transition(t.to);
+        if counted {
+            self.metrics.transition(t.to);
+        }
         let Some(diagnosis) = self
             .tracker
             .diagnose(&t.key, Some(t.at.at.unwrap_or_else(Timestamp::now)))

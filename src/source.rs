@@ -1,11 +1,12 @@
 //! Where lines come from: `kube` discovers runner pods through the
 //! Kubernetes API and spawns one `follow` task per container; `checkpoint`
-//! is the pure resume logic. Sources send [`SourceEvent`]s into a bounded
+//! is the pure resume logic, `positions` keeps it across restarts. Sources send [`SourceEvent`]s into a bounded
 //! channel and wait when it is full (backpressure, never a silent drop).
 
 pub mod checkpoint;
 pub mod follow;
 pub mod kube;
+pub mod positions;
 
 use std::sync::Arc;
 
@@ -22,6 +23,9 @@ pub struct Line {
     pub truncated: bool,
     /// When it was read (for the line-to-metrics delay).
     pub read_at: std::time::Instant,
+    /// Counted by a previous run of runner-medic (read again after its
+    /// restart): it rebuilds health but is not counted again.
+    pub seen_before: bool,
 }
 
 /// What sources tell the pipeline.

@@ -304,10 +304,19 @@ async fn failed_verifications_open_the_circuit_and_cooldown_holds_retries() {
     let (d, token) = daemon(&w, p, "medic-a", None).await;
     until(&d, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
     w.gitlab.lock().expire(SEED_TOKEN);
+    // While it runs, the failed series exists at 0: increase() will see the
+    // failure (RunnerMedicRemediationFailed).
+    let failed_series = "runner_medic_remediations_total{namespace=\"gitlab-runner\",workload=\"gitlab-runner\",strategy=\"restart\",result=\"failed\"}";
+    let m = until(&d, "a remediation in progress", |m| {
+        value(m, "runner_medic_remediation_in_progress") == Some(1.0)
+    })
+    .await;
+    assert_eq!(value(&m, failed_series), Some(0.0), "{m}");
     let m = until(&d, "a failed remediation", |m| {
         remediations(m, "failed") >= 1.0
     })
     .await;
+    assert_eq!(value(&m, failed_series), Some(1.0), "{m}");
     assert_eq!(
         value(
             &m,
@@ -488,8 +497,14 @@ async fn the_alertmanager_webhook_authenticates_validates_and_routes() {
     let (code, body) = post(Some("hook-secret-123"), alert("HYErDk_6w")).await;
     assert_eq!(code, 200, "{body}");
     assert!(body.contains("\"accepted\":1"), "{body}");
+    let resolved = alert("HYErDk_6w").replace("\"firing\"", "\"resolved\"");
+    let (code, body) = post(Some("hook-secret-123"), resolved).await;
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("\"accepted\":0"), "{body}");
     let m = metrics(&d).await;
     for (result, n) in [
+        ("resolved", 1.0),
+        ("busy", 0.0),
         ("unauthorized", 2.0),
         ("malformed", 2.0),
         ("unknown_runner", 1.0),

@@ -431,6 +431,159 @@ async fn a_restarted_daemon_rebuilds_health_from_the_lookback() {
     h2.token.cancel();
 }
 
+/// A scratch directory for a state file.
+fn state_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("rm-state-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn forbidden_total(m: &str) -> Option<f64> {
+    events(m, DEPLOY, RID, "job_request_forbidden")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_with_a_state_file_counts_nothing_twice_and_rebuilds_health() {
+    let dir = state_dir("twice");
+    let file = dir.join("positions.json");
+    let with_state = |o: &mut runner_medic::config::DaemonOverrides| {
+        o.state_file = Some(file.to_str().unwrap().to_owned());
+    };
+    let kube = cluster().await;
+    let pod = add_pod(&kube, DEPLOY, "x2x7k");
+    let base = at(recent(), -20_000);
+    write(&kube, &pod, DEPLOY, base, &received(RID, 1));
+    for i in 1..=3 {
+        write(
+            &kube,
+            &pod,
+            DEPLOY,
+            at(base, i * 1000 + 500),
+            &forbidden(RID),
+        );
+    }
+    let h = start(kube, settings(with_state)).await;
+    let m = wait_metrics(h.daemon.addr, "4 lines", |m| {
+        value(m, "runner_medic_log_lines_total") == Some(4.0)
+    })
+    .await;
+    assert_eq!(forbidden_total(&m), Some(3.0), "{m}");
+    h.token.cancel();
+    h.daemon.done.await.unwrap();
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(saved.contains(&pod), "{saved}");
+
+    // While runner-medic is down: a line in the very second it stopped at
+    // (told apart by its bytes) and one later.
+    write(
+        &h.kube,
+        &pod,
+        DEPLOY,
+        at(base, 3500),
+        &forbidden("Other_id1"),
+    );
+    write(&h.kube, &pod, DEPLOY, at(base, 5000), &forbidden(RID));
+    let h2 = start(h.kube.clone(), settings(with_state)).await;
+    let m = wait_metrics(h2.daemon.addr, "2 new lines", |m| {
+        value(m, "runner_medic_log_lines_total") == Some(2.0)
+            && value(m, "runner_medic_log_lines_resumed_total") == Some(4.0)
+    })
+    .await;
+    assert_eq!(forbidden_total(&m), Some(1.0), "counted once: {m}");
+    assert_eq!(
+        events(&m, DEPLOY, "Other_id1", "job_request_forbidden"),
+        Some(1.0),
+        "{m}"
+    );
+    assert_eq!(events(&m, DEPLOY, RID, "job_request_ok"), Some(0.0), "{m}");
+    // Health saw every line again: four 403s in a row.
+    assert_eq!(
+        value(
+            &m,
+            &format!(
+                "runner_medic_runner_consecutive_forbidden{{namespace=\"{NS}\",workload=\"{DEPLOY}\",runner=\"{RID}\"}}"
+            )
+        ),
+        Some(4.0),
+        "{m}"
+    );
+    assert!(state_is(&m, RID, "forbidden"), "{m}");
+    h2.token.cancel();
+    h2.daemon.done.await.unwrap();
+
+    // The control: without the file, the lookback is counted again.
+    let h3 = start(h2.kube.clone(), settings(|_| {})).await;
+    let m = wait_metrics(h3.daemon.addr, "all 6 lines", |m| {
+        value(m, "runner_medic_log_lines_total") == Some(6.0)
+    })
+    .await;
+    assert_eq!(forbidden_total(&m), Some(4.0), "{m}");
+    h3.token.cancel();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_down_for_longer_than_the_lookback_resumes_from_its_mark() {
+    let dir = state_dir("long");
+    let file = dir.join("positions.json");
+    let kube = cluster().await;
+    let pod = add_pod(&kube, DEPLOY, "x2x7k");
+    let base = at(recent(), -30_000);
+    write(&kube, &pod, DEPLOY, base, &forbidden(RID));
+    let state = file.to_str().unwrap().to_owned();
+    let h = start(kube, settings(|o| o.state_file = Some(state.clone()))).await;
+    wait_metrics(h.daemon.addr, "1 line", |m| {
+        value(m, "runner_medic_log_lines_total") == Some(1.0)
+    })
+    .await;
+    h.token.cancel();
+    h.daemon.done.await.unwrap();
+    // Written while down, now older than the new run's 5 s lookback.
+    write(&h.kube, &pod, DEPLOY, at(base, 10_000), &forbidden(RID));
+    let h2 = start(
+        h.kube.clone(),
+        settings(|o| {
+            o.state_file = Some(state.clone());
+            o.since = Some("5s".into());
+        }),
+    )
+    .await;
+    let m = wait_metrics(h2.daemon.addr, "the line written while down", |m| {
+        value(m, "runner_medic_log_lines_total") == Some(1.0)
+    })
+    .await;
+    assert_eq!(forbidden_total(&m), Some(1.0), "{m}");
+    assert_eq!(value(&m, "runner_medic_log_lines_resumed_total"), Some(1.0));
+    h2.token.cancel();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unwritable_state_file_stops_the_daemon_from_starting() {
+    let kube = cluster().await;
+    let s = settings(|o| o.state_file = Some("/proc/runner-medic/positions.json".into()));
+    let listener = runner_medic::daemon::bind(s.listen).await.unwrap();
+    let config = runner_medic::daemon::DaemonConfig::new(
+        s,
+        runner_medic::classify::Classifier::builtin(),
+        runner_medic::health::HealthConfig::default(),
+    );
+    let e = runner_medic::daemon::start(
+        kube.client().unwrap(),
+        config,
+        listener,
+        None,
+        tokio_util::sync::CancellationToken::new(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("watch.state_file: cannot write /proc/runner-medic"),
+        "{e}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hostile_stream_does_not_stall_the_others() {
     let kube = cluster().await;

@@ -147,6 +147,8 @@ async fn watch_follows_a_kubeconfig_cluster_exports_strict_openmetrics_and_leaks
             "json",
             "--log-level",
             "runner_medic=debug,warn",
+            "--state-file",
+            dir.join("positions.json").to_str().unwrap(),
         ],
         &kubeconfig,
     );
@@ -185,6 +187,10 @@ async fn watch_follows_a_kubeconfig_cluster_exports_strict_openmetrics_and_leaks
         logs.contains("pipeline drained"),
         "an orderly drain:\n{logs}"
     );
+    // SIGTERM saved the read positions (names and hashes, never line text).
+    let positions = std::fs::read_to_string(dir.join("positions.json")).unwrap();
+    assert!(positions.contains(&pod), "{positions}");
+    assert!(logs.contains("read positions saved"), "{logs}");
     // gitlab-runner's own short id (9 characters after the prefix) may be
     // shown; no 10 consecutive characters of a token body may.
     for secret in [SECRET_RT, SECRET_REG, SECRET_PAT] {
@@ -196,6 +202,7 @@ async fn watch_follows_a_kubeconfig_cluster_exports_strict_openmetrics_and_leaks
             let w = std::str::from_utf8(window).unwrap();
             assert!(!metrics.contains(w), "token text {w:?} in /metrics");
             assert!(!page.contains(w), "token text {w:?} on the status page");
+            assert!(!positions.contains(w), "token text {w:?} in the state file");
             assert!(
                 !logs.contains(w),
                 "token text {w:?} in the daemon's logs:\n{logs}"

@@ -78,6 +78,21 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     diff == 0
 }
 
+/// Marks a 200 reply to a payload without a firing alert.
+#[derive(Debug, Clone, Copy)]
+struct ResolvedOnly;
+
+/// Every `result` of `runner_medic_webhook_requests_total`.
+pub const RESULTS: [&str; 7] = [
+    "accepted",
+    "resolved",
+    "unauthorized",
+    "too_large",
+    "malformed",
+    "unknown_runner",
+    "busy",
+];
+
 /// Handles one webhook request.
 pub async fn handle(
     hook: Option<&Webhook>,
@@ -87,6 +102,7 @@ pub async fn handle(
     let r = respond(hook, snapshot, req).await;
     if let Some(h) = hook {
         let result = match r.status() {
+            StatusCode::OK if r.extensions().get::<ResolvedOnly>().is_some() => "resolved",
             StatusCode::OK => "accepted",
             StatusCode::UNAUTHORIZED => "unauthorized",
             StatusCode::PAYLOAD_TOO_LARGE => "too_large",
@@ -200,10 +216,15 @@ async fn respond(
             serde_json::json!({"error": "no firing alert names a tracked runner (labels namespace, workload, runner)", "unknown": unknown}),
         );
     }
-    reply(
+    let mut r = reply(
         StatusCode::OK,
         serde_json::json!({"accepted": accepted, "unknown": unknown}),
-    )
+    );
+    if firing == 0 {
+        // Resolved notifications: nothing to do (remediation never acts on one).
+        r.extensions_mut().insert(ResolvedOnly);
+    }
+    r
 }
 
 #[cfg(test)]

@@ -108,6 +108,8 @@ impl Controller {
             return;
         };
         self.metrics.in_progress(true);
+        self.metrics
+            .remediation_started(&namespace, &workload, flight.strategy.as_str());
         let cluster = self.cluster(&namespace);
         let reference = flight.owner.as_ref().map(|(k, n)| cluster.reference(k, n));
         let stop = self.steps(key, &namespace, &workload, token).await;

@@ -23,6 +23,7 @@
 use std::collections::VecDeque;
 
 use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
 
 /// How many recent lines are remembered for replay detection: more lines
 /// than this within one second of the last line may be counted twice after
@@ -133,6 +134,22 @@ impl Checkpoint {
         self.overflowed
     }
 
+    /// Where reading stands, to be persisted across restarts of
+    /// runner-medic: what [`Checkpoint::reconnect`] would expect back.
+    /// `None` when nothing with a timestamp was read.
+    pub fn mark(&self) -> Option<Mark> {
+        let since = self.since()?;
+        Some(Mark {
+            since,
+            seen: self
+                .recent
+                .iter()
+                .filter(|s| s.at >= since)
+                .map(|s| (s.at, s.hash))
+                .collect(),
+        })
+    }
+
     fn remember(&mut self, seen: Seen) {
         if self.recent.len() == REMEMBERED
             && let Some(old) = self.recent.pop_front()
@@ -150,6 +167,66 @@ impl Checkpoint {
                 self.recent.pop_front();
             }
         }
+    }
+}
+
+/// Where a previous run of runner-medic stopped reading one container
+/// instance (persisted by [`super::positions`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mark {
+    /// The last line's timestamp, truncated to the second.
+    pub since: Timestamp,
+    /// The lines read at or after `since`, in read order: their timestamp
+    /// and the FNV-1a hash of their bytes.
+    pub seen: Vec<(Timestamp, u64)>,
+}
+
+/// Tells, on the first connection after a restart of runner-medic, which
+/// lines the previous run already counted. The new run reads its lookback
+/// again (to rebuild health); the lines up to the [`Mark`] are replayed
+/// into health only, never counted twice. In file order, a line is old
+/// while it is older than the mark's second or is the next line the mark
+/// remembers; the first line that is neither ends the resume.
+#[derive(Debug, Clone)]
+pub struct Resume {
+    since: Timestamp,
+    expect: VecDeque<Seen>,
+}
+
+impl Resume {
+    /// A resume from a persisted mark.
+    pub fn new(mark: Mark) -> Resume {
+        Resume {
+            since: mark.since,
+            expect: mark
+                .seen
+                .into_iter()
+                .map(|(at, hash)| Seen { at, hash })
+                .collect(),
+        }
+    }
+
+    /// The second the previous run had reached.
+    pub fn since(&self) -> Timestamp {
+        self.since
+    }
+
+    /// Whether this line (the next in file order) was read by the previous
+    /// run. After the first `false`, the resume is over: the caller drops it.
+    pub fn was_read(&mut self, at: Option<Timestamp>, line: &[u8]) -> bool {
+        let Some(at) = at else { return false };
+        if at < self.since {
+            return true;
+        }
+        let seen = Seen {
+            at,
+            hash: hash(line),
+        };
+        if let Some(pos) = self.expect.iter().position(|e| *e == seen) {
+            self.expect.remove(pos);
+            return true;
+        }
+        false
     }
 }
 
@@ -286,10 +363,68 @@ mod tests {
         assert_eq!(c.lines(), 100);
     }
 
+    /// The lines of `file` a new run judges new after resuming from `mark`.
+    fn resumed<'a>(mark: Mark, file: &[(&str, &'a str)]) -> Vec<&'a str> {
+        let mut r = Some(Resume::new(mark));
+        let mut new = Vec::new();
+        for (t, l) in file {
+            if let Some(x) = r.as_mut()
+                && x.was_read(Some(ts(t)), l.as_bytes())
+            {
+                continue;
+            }
+            r = None;
+            new.push(*l);
+        }
+        new
+    }
+
+    #[test]
+    fn a_mark_survives_serialization_and_resumes_exactly_after_it() {
+        let t = "2026-03-02T10:00:04.500000000Z";
+        let file = [
+            ("2026-03-02T10:00:01.000000000Z", "old"),
+            ("2026-03-02T10:00:04.100000000Z", "a"),
+            (t, "x"),
+            (t, "x"),
+            (t, "y"),
+            (t, "x"),
+            ("2026-03-02T10:00:05.000000000Z", "z"),
+        ];
+        let mut c = Checkpoint::new();
+        feed(&mut c, &file[..4]);
+        let json = serde_json::to_string(&c.mark().unwrap()).unwrap();
+        let mark: Mark = serde_json::from_str(&json).unwrap();
+        assert_eq!(mark.since, ts("2026-03-02T10:00:04Z"));
+        assert_eq!(mark.seen.len(), 3);
+        // The new run reads the whole lookback again.
+        assert_eq!(resumed(mark, &file), vec!["y", "x", "z"]);
+    }
+
+    #[test]
+    fn a_resume_ends_at_the_first_line_the_mark_does_not_know() {
+        let mut c = Checkpoint::new();
+        feed(&mut c, &[("2026-03-02T10:00:04.100000000Z", "a")]);
+        let mark = c.mark().unwrap();
+        // The file was rotated: "a" is gone, an older-looking line after a
+        // new one is new too.
+        let file = [
+            ("2026-03-02T10:00:04.300000000Z", "b"),
+            ("2026-03-02T10:00:03.000000000Z", "c"),
+        ];
+        assert_eq!(resumed(mark.clone(), &file), vec!["b", "c"]);
+        // A run that was down for longer than the lookback: everything is new.
+        assert_eq!(
+            resumed(mark, &[("2026-03-02T11:00:00.000000000Z", "late")]),
+            vec!["late"]
+        );
+    }
+
     #[test]
     fn an_empty_checkpoint_has_no_since() {
         let mut c = Checkpoint::new();
         assert!(c.since().is_none());
+        assert!(c.mark().is_none());
         c.reconnect();
         assert_eq!(c.admit(None, b"no timestamp"), Verdict::Keep);
     }

@@ -11,7 +11,9 @@
 //! the silence timeout, or older than the maximum age, is reopened (the
 //! kubelet's rotation bugs and 4 h cut-off). 400 "waiting to start" and
 //! throttling back off. A deleted pod is read to its end, then the task
-//! stops.
+//! stops. With a positions file, the first connection after a restart of
+//! runner-medic reads from the older of the lookback and the saved mark,
+//! and flags the lines up to the mark as seen before.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,7 +28,8 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::checkpoint::{Checkpoint, Verdict};
+use super::checkpoint::{Checkpoint, Resume, Verdict};
+use super::positions::{Positions, StreamId};
 use super::{ContainerPhase, Line, PodInfo, SourceEvent};
 use crate::line::{LineSplitter, MAX_LINE_BYTES, Origin};
 use crate::metrics::{Metrics, ReconnectReason, StreamState};
@@ -78,7 +81,14 @@ pub struct Follower {
     pub token: CancellationToken,
     /// Stream slots (`max_streams`).
     pub slots: Arc<Semaphore>,
+    /// The pod's UID.
+    pub uid: Arc<str>,
+    /// Read positions kept across restarts (`watch.state_file`).
+    pub positions: Option<Arc<Positions>>,
 }
+
+/// How often a follower records its position (and at every disconnect).
+const MARK_EVERY: Duration = Duration::from_secs(1);
 
 /// How a connection ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,7 +145,35 @@ impl Follower {
             pod = %self.origin.pod,
             container = %self.origin.container
         );
+        let (positions, uid, container) = (
+            self.positions.clone(),
+            self.uid.clone(),
+            self.origin.container.clone(),
+        );
+        let token = self.token.clone();
         self.follow().instrument(span).await;
+        // Gone for good (not a shutdown): nothing to resume any more.
+        if let Some(p) = positions
+            && !token.is_cancelled()
+        {
+            p.forget(&uid, &container);
+        }
+    }
+
+    fn stream_id(&self, instance: i32) -> StreamId {
+        StreamId {
+            namespace: self.origin.namespace.to_string(),
+            pod: self.origin.pod.to_string(),
+            uid: self.uid.to_string(),
+            container: self.origin.container.to_string(),
+            instance,
+        }
+    }
+
+    fn save_mark(&self, id: Option<&StreamId>, cp: &Checkpoint) {
+        if let (Some(p), Some(id), Some(mark)) = (&self.positions, id, cp.mark()) {
+            p.update(id, mark);
+        }
     }
 
     async fn follow(mut self) {
@@ -152,6 +190,8 @@ impl Follower {
         };
         let mut instance: Option<i32> = None;
         let mut cp = Checkpoint::new();
+        // What the previous run of runner-medic read of the current instance.
+        let mut resume: Option<Resume> = None;
         let mut first = true;
         let mut backoff = self.config.backoff_initial;
         let mut eof_on_instance: Option<i32> = None;
@@ -179,8 +219,21 @@ impl Follower {
                     );
                 }
                 cp = Checkpoint::new();
+                resume = None;
                 first = false;
                 eof_on_instance = None;
+                if let Some(p) = &self.positions {
+                    p.forget_before(&self.uid, self.container(), restarts);
+                }
+            }
+            if instance.is_none()
+                && let Some(p) = &self.positions
+            {
+                p.forget_before(&self.uid, self.container(), restarts);
+                resume = p.resume(&self.stream_id(restarts));
+                if resume.is_some() {
+                    tracing::debug!("resuming where the previous run stopped");
+                }
             }
             instance = Some(restarts);
             if deleted && (eof_on_instance == instance || !matches!(phase, ContainerPhase::Running))
@@ -201,7 +254,16 @@ impl Follower {
                 }
                 continue;
             }
-            let since = cp.since().or_else(|| first.then(|| self.lookback_start()));
+            // The first time: the lookback (health needs it), or from the
+            // previous run's mark when that is older (nothing lost while down).
+            let since = cp.since().or_else(|| {
+                first.then(|| {
+                    let lookback = self.lookback_start();
+                    resume
+                        .as_ref()
+                        .map_or(lookback, |r| r.since().min(lookback))
+                })
+            });
             let params = LogParams {
                 container: Some(self.container().to_owned()),
                 follow: true,
@@ -230,7 +292,8 @@ impl Follower {
             gauge.set(StreamState::following);
             first = false;
             cp.reconnect();
-            let (ended, read_any) = self.read(stream, &mut cp).await;
+            let id = self.stream_id(restarts);
+            let (ended, read_any) = self.read(stream, &mut cp, &mut resume, Some(&id)).await;
             if read_any {
                 backoff = self.config.backoff_initial;
             }
@@ -286,8 +349,23 @@ impl Follower {
         &mut self,
         stream: impl futures::AsyncBufRead + Unpin,
         cp: &mut Checkpoint,
+        resume: &mut Option<Resume>,
+        id: Option<&StreamId>,
+    ) -> (Ended, bool) {
+        let ended = self.read_lines(stream, cp, resume, id).await;
+        self.save_mark(id, cp);
+        ended
+    }
+
+    async fn read_lines(
+        &mut self,
+        stream: impl futures::AsyncBufRead + Unpin,
+        cp: &mut Checkpoint,
+        resume: &mut Option<Resume>,
+        id: Option<&StreamId>,
     ) -> (Ended, bool) {
         let mut stream = stream;
+        let mut last_mark = Instant::now();
         let mut splitter = LineSplitter::new(MAX_LINE_BYTES + 64);
         let mut dates = prefix::DateCache::default();
         let mut read_any = false;
@@ -325,11 +403,16 @@ impl Follower {
                 match cp.admit(at, &line) {
                     Verdict::Replay => dedup += 1,
                     Verdict::Keep => {
+                        let seen_before = resume.as_mut().is_some_and(|r| r.was_read(at, &line));
+                        if !seen_before {
+                            *resume = None; // the first new line ends the resume
+                        }
                         let ev = SourceEvent::Line(Line {
                             origin: self.origin.clone(),
                             bytes: line,
                             truncated,
                             read_at: std::time::Instant::now(),
+                            seen_before,
                         });
                         // Backpressure: wait for the pipeline, never drop.
                         if self.tx.send(ev).await.is_err() {
@@ -341,6 +424,12 @@ impl Follower {
             if dedup > 0 {
                 self.metrics.deduplicated(dedup);
                 dedup = 0;
+            }
+            if let Some(id) = id
+                && last_mark.elapsed() >= MARK_EVERY
+            {
+                self.save_mark(Some(id), cp);
+                last_mark = Instant::now();
             }
         }
     }
@@ -359,7 +448,7 @@ impl Follower {
         match self.api.log_stream(&self.origin.pod, &params).await {
             Ok(stream) => {
                 cp.reconnect();
-                let (ended, _) = self.read(stream, cp).await;
+                let (ended, _) = self.read(stream, cp, &mut None, None).await;
                 if ended == Ended::Error {
                     self.metrics.gaps(1);
                 }

@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::follow::{FollowConfig, Follower};
+use super::positions::Positions;
 use super::{ContainerInfo, ContainerPhase, PodInfo, SourceEvent};
 use crate::line::{Origin, workload_of_pod};
 use crate::metrics::Metrics;
@@ -37,6 +38,8 @@ pub struct DiscoveryConfig {
     pub max_streams: usize,
     /// Follower timing.
     pub follow: FollowConfig,
+    /// Read positions kept across restarts (`watch.state_file`).
+    pub positions: Option<Arc<Positions>>,
 }
 
 /// A pod being followed.
@@ -118,6 +121,12 @@ pub async fn run(
                     remove(&uid, &mut pods, &tx).await;
                 }
                 synced[scope] = true;
+                if let Some(p) = &config.positions
+                    && synced.iter().all(|s| *s)
+                {
+                    // Pods deleted while runner-medic was down.
+                    p.retain_pods(|uid| pods.contains_key(uid));
+                }
                 if !announced && synced.iter().all(|s| *s) {
                     announced = true;
                     tracing::info!(pods = pods.len(), "initial pod list synced");
@@ -195,6 +204,8 @@ fn apply(
             config: config.follow.clone(),
             token: token.clone(),
             slots: slots.clone(),
+            uid: uid.as_str().into(),
+            positions: config.positions.clone(),
         };
         tasks.spawn(follower.run());
     }

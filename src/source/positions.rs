@@ -1,0 +1,377 @@
+//! Read positions kept across restarts of runner-medic (`watch.state_file`).
+//!
+//! Without them a restarted daemon reads its lookback again to rebuild
+//! health, and counts those lines a second time: `increase()` over the
+//! restart shows events that happened once as if they happened twice.
+//! With them, every follower records its container instance's [`Mark`];
+//! the file is written every few seconds and once more after the pipeline
+//! drained on shutdown. A new run still reads the lookback (health needs
+//! it) but replays the lines up to the mark into health only.
+//!
+//! A graceful restart counts nothing twice and loses nothing. After a
+//! crash, the lines read since the last write (a few seconds) are counted
+//! again. An unreadable file is reported and ignored (the lookback is
+//! counted again, as without the file); an unwritable path is a startup
+//! error, since it would silently do nothing.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use super::checkpoint::{Mark, Resume};
+
+/// Lines of one mark persisted: more lines than this in the last second
+/// read may be counted again after a restart.
+pub const MARK_LINES: usize = 512;
+
+/// The format written.
+const VERSION: u32 = 1;
+
+/// One container instance's log.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct StreamId {
+    /// Namespace (for people reading the file).
+    pub namespace: String,
+    /// Pod name (for people reading the file).
+    pub pod: String,
+    /// Pod UID: a StatefulSet's `runner-0` is a new pod after a delete.
+    pub uid: String,
+    /// Container name.
+    pub container: String,
+    /// The container's restart count: which instance.
+    pub instance: i32,
+}
+
+/// The positions file could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "watch.state_file: cannot {action} {path}: {source}; mount a writable volume there (an emptyDir survives container restarts) or remove the setting"
+)]
+pub struct PositionsError {
+    action: &'static str,
+    path: String,
+    #[source]
+    source: std::io::Error,
+}
+
+#[derive(Serialize, Deserialize)]
+struct File {
+    version: u32,
+    streams: Vec<Entry>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    #[serde(flatten)]
+    id: StreamId,
+    #[serde(flatten)]
+    mark: Mark,
+}
+
+#[derive(Default)]
+struct Inner {
+    streams: BTreeMap<StreamId, Mark>,
+    changed: bool,
+}
+
+/// The marks of every followed container instance, and their file.
+pub struct Positions {
+    path: PathBuf,
+    inner: Mutex<Inner>,
+}
+
+impl std::fmt::Debug for Positions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Positions")
+            .field("path", &self.path)
+            .field("streams", &self.lock().streams.len())
+            .finish()
+    }
+}
+
+impl Positions {
+    /// Loads `path` (absent: nothing to resume) and proves it can be
+    /// written. A file that cannot be parsed is reported and replaced.
+    pub fn open(path: &Path) -> Result<Positions, PositionsError> {
+        let streams = match std::fs::read(path) {
+            Ok(bytes) => parse(&bytes).unwrap_or_else(|why| {
+                tracing::warn!(path = %path.display(), %why, "ignoring the positions file: lines in the lookback will be counted again");
+                BTreeMap::new()
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
+            Err(source) => {
+                return Err(PositionsError {
+                    action: "read",
+                    path: path.display().to_string(),
+                    source,
+                });
+            }
+        };
+        let loaded = streams.len();
+        let p = Positions {
+            path: path.to_owned(),
+            inner: Mutex::new(Inner {
+                streams,
+                changed: true,
+            }),
+        };
+        p.save().map_err(|source| PositionsError {
+            action: "write",
+            path: path.display().to_string(),
+            source,
+        })?;
+        tracing::info!(path = %path.display(), streams = loaded, "read positions");
+        Ok(p)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves consistent data behind.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Where the previous run stopped reading `id`, if it did.
+    pub fn resume(&self, id: &StreamId) -> Option<Resume> {
+        self.lock().streams.get(id).cloned().map(Resume::new)
+    }
+
+    /// Records how far `id` was read.
+    pub fn update(&self, id: &StreamId, mut mark: Mark) {
+        mark.seen.truncate(MARK_LINES);
+        let mut inner = self.lock();
+        if inner.streams.get(id) != Some(&mark) {
+            inner.streams.insert(id.clone(), mark);
+            inner.changed = true;
+        }
+    }
+
+    /// Forgets every instance of a container of pod `uid` (it is gone).
+    pub fn forget(&self, uid: &str, container: &str) {
+        let mut inner = self.lock();
+        let before = inner.streams.len();
+        inner
+            .streams
+            .retain(|id, _| id.uid != uid || id.container != container);
+        inner.changed |= inner.streams.len() != before;
+    }
+
+    /// Forgets instances older than `instance` of a container.
+    pub fn forget_before(&self, uid: &str, container: &str, instance: i32) {
+        let mut inner = self.lock();
+        let before = inner.streams.len();
+        inner
+            .streams
+            .retain(|id, _| id.uid != uid || id.container != container || id.instance >= instance);
+        inner.changed |= inner.streams.len() != before;
+    }
+
+    /// Keeps only the pods for which `live(uid)` holds (after a full list:
+    /// pods deleted while runner-medic was down).
+    pub fn retain_pods(&self, live: impl Fn(&str) -> bool) {
+        let mut inner = self.lock();
+        let before = inner.streams.len();
+        inner.streams.retain(|id, _| live(&id.uid));
+        inner.changed |= inner.streams.len() != before;
+    }
+
+    /// Container instances recorded.
+    pub fn len(&self) -> usize {
+        self.lock().streams.len()
+    }
+
+    /// Nothing recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Writes the file if anything changed (a temporary file renamed over
+    /// it: a crash leaves the old or the new file, never half of one).
+    pub fn save(&self) -> std::io::Result<()> {
+        let text = {
+            let mut inner = self.lock();
+            if !inner.changed {
+                return Ok(());
+            }
+            inner.changed = false;
+            let file = File {
+                version: VERSION,
+                streams: inner
+                    .streams
+                    .iter()
+                    .map(|(id, mark)| Entry {
+                        id: id.clone(),
+                        mark: mark.clone(),
+                    })
+                    .collect(),
+            };
+            serde_json::to_vec(&file).map_err(std::io::Error::other)
+        };
+        let result = text.and_then(|text| {
+            let mut tmp = self.path.clone().into_os_string();
+            tmp.push(".tmp");
+            std::fs::write(&tmp, text)?;
+            std::fs::rename(&tmp, &self.path)
+        });
+        if result.is_err() {
+            self.lock().changed = true;
+        }
+        result
+    }
+}
+
+fn parse(bytes: &[u8]) -> Result<BTreeMap<StreamId, Mark>, String> {
+    let file: File = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    if file.version != VERSION {
+        return Err(format!("format version {} is not {VERSION}", file.version));
+    }
+    Ok(file.streams.into_iter().map(|e| (e.id, e.mark)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::checkpoint::Checkpoint;
+
+    fn id(uid: &str, instance: i32) -> StreamId {
+        StreamId {
+            namespace: "ns".into(),
+            pod: "runner-0".into(),
+            uid: uid.into(),
+            container: "runner".into(),
+            instance,
+        }
+    }
+
+    fn mark(lines: &[(&str, &str)]) -> Mark {
+        let mut c = Checkpoint::new();
+        for (t, l) in lines {
+            c.admit(Some(t.parse().unwrap()), l.as_bytes());
+        }
+        c.mark().unwrap()
+    }
+
+    /// A fresh directory, removed at drop.
+    struct Dir(PathBuf);
+
+    impl Dir {
+        fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn dir() -> Dir {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let d = std::env::temp_dir().join(format!("rm-positions-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        Dir(d)
+    }
+
+    #[test]
+    fn marks_survive_a_restart() {
+        let d = dir();
+        let path = d.path().join("positions.json");
+        let p = Positions::open(&path).unwrap();
+        assert!(p.is_empty());
+        let m = mark(&[("2026-03-02T10:00:04.100000000Z", "a")]);
+        p.update(&id("u1", 0), m.clone());
+        p.save().unwrap();
+        let again = Positions::open(&path).unwrap();
+        assert_eq!(again.len(), 1);
+        let mut r = again.resume(&id("u1", 0)).unwrap();
+        assert_eq!(r.since(), m.since);
+        assert!(r.was_read(
+            Some("2026-03-02T10:00:04.100000000Z".parse().unwrap()),
+            b"a"
+        ));
+        assert!(again.resume(&id("u1", 1)).is_none(), "another instance");
+        assert!(again.resume(&id("u2", 0)).is_none(), "another pod");
+    }
+
+    #[test]
+    fn forgotten_and_vanished_pods_leave_the_file() {
+        let d = dir();
+        let path = d.path().join("p.json");
+        let p = Positions::open(&path).unwrap();
+        let m = mark(&[("2026-03-02T10:00:04Z", "a")]);
+        for (u, i) in [("u1", 0), ("u1", 1), ("u2", 0), ("u3", 0)] {
+            p.update(&id(u, i), m.clone());
+        }
+        p.forget_before("u1", "runner", 1);
+        assert!(p.resume(&id("u1", 0)).is_none());
+        assert!(p.resume(&id("u1", 1)).is_some());
+        p.forget("u2", "runner");
+        p.retain_pods(|uid| uid == "u1");
+        p.save().unwrap();
+        let again = Positions::open(&path).unwrap();
+        assert_eq!(again.len(), 1);
+    }
+
+    #[test]
+    fn a_corrupt_or_foreign_file_is_ignored_and_replaced() {
+        let d = dir();
+        let path = d.path().join("p.json");
+        for junk in [
+            &b"{\"version\":1,\"str"[..],
+            b"\xff\xfe",
+            b"{\"version\":9,\"streams\":[]}",
+        ] {
+            std::fs::write(&path, junk).unwrap();
+            let p = Positions::open(&path).unwrap();
+            assert!(p.is_empty());
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(text.starts_with("{\"version\":1,"), "{text}");
+        }
+    }
+
+    #[test]
+    fn an_unwritable_path_is_an_error_naming_the_field_and_the_fix() {
+        let d = dir();
+        let path = d.path().join("missing-dir").join("p.json");
+        let e = Positions::open(&path).unwrap_err().to_string();
+        assert!(e.starts_with("watch.state_file: cannot write"), "{e}");
+        assert!(e.contains("missing-dir"), "{e}");
+        assert!(e.contains("emptyDir"), "{e}");
+    }
+
+    #[test]
+    fn huge_marks_are_capped() {
+        let d = dir();
+        let p = Positions::open(&d.path().join("p.json")).unwrap();
+        let lines: Vec<(String, String)> = (0..2000)
+            .map(|i| ("2026-03-02T10:00:04.5Z".to_owned(), format!("line {i}")))
+            .collect();
+        let refs: Vec<(&str, &str)> = lines
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        p.update(&id("u", 0), mark(&refs));
+        let mut r = p.resume(&id("u", 0)).unwrap();
+        let at = Some("2026-03-02T10:00:04.5Z".parse().unwrap());
+        let known = (0..2000)
+            .take_while(|i| r.was_read(at, format!("line {i}").as_bytes()))
+            .count();
+        assert_eq!(known, MARK_LINES);
+    }
+
+    #[test]
+    fn saving_without_changes_writes_nothing() {
+        let d = dir();
+        let path = d.path().join("p.json");
+        let p = Positions::open(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        p.save().unwrap();
+        assert!(!path.exists());
+        p.update(&id("u", 0), mark(&[("2026-03-02T10:00:04Z", "a")]));
+        p.save().unwrap();
+        assert!(path.exists());
+    }
+}
