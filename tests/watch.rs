@@ -560,6 +560,76 @@ async fn a_run_down_for_longer_than_the_lookback_resumes_from_its_mark() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_container_found_crash_looping_at_start_is_read_from_its_previous_instance() {
+    let kube = cluster().await;
+    let pod = add_pod(&kube, DEPLOY, "x2x7k");
+    let base = recent();
+    for i in 0..3 {
+        write(&kube, &pod, DEPLOY, at(base, i * 100), &forbidden(RID));
+    }
+    // It crashed before runner-medic started; the new instance waits.
+    kube.cluster.restart_container(NS, &pod, DEPLOY, true);
+    let h = start(kube, settings(|_| {})).await;
+    let m = wait_metrics(h.daemon.addr, "the crashed instance's lines", |m| {
+        value(m, "runner_medic_log_lines_total") == Some(3.0)
+    })
+    .await;
+    assert_eq!(forbidden_total(&m), Some(3.0), "{m}");
+    assert!(state_is(&m, RID, "forbidden"), "{m}");
+    assert_eq!(value(&m, "runner_medic_log_gaps_total"), Some(0.0));
+    h.token.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_of_the_container_while_runner_medic_was_down_loses_nothing() {
+    let dir = state_dir("prev");
+    let state = dir.join("positions.json").to_str().unwrap().to_owned();
+    let kube = cluster().await;
+    let pod = add_pod(&kube, DEPLOY, "x2x7k");
+    let base = at(recent(), -10_000);
+    write(&kube, &pod, DEPLOY, base, &received(RID, 1));
+    write(&kube, &pod, DEPLOY, at(base, 1000), &forbidden(RID));
+    let h = start(kube, settings(|o| o.state_file = Some(state.clone()))).await;
+    wait_metrics(h.daemon.addr, "2 lines", |m| {
+        value(m, "runner_medic_log_lines_total") == Some(2.0)
+    })
+    .await;
+    h.token.cancel();
+    h.daemon.done.await.unwrap();
+    // While down: the old instance writes its last line and the container
+    // restarts; the new instance registers another runner.
+    write(&h.kube, &pod, DEPLOY, at(base, 2000), &forbidden(RID));
+    h.kube.cluster.restart_container(NS, &pod, DEPLOY, false);
+    write(
+        &h.kube,
+        &pod,
+        DEPLOY,
+        at(base, 3000),
+        &received("Zx8Kq2LmP", 2),
+    );
+    let h2 = start(
+        h.kube.clone(),
+        settings(|o| o.state_file = Some(state.clone())),
+    )
+    .await;
+    let m = wait_metrics(h2.daemon.addr, "the old tail and the new line", |m| {
+        value(m, "runner_medic_log_lines_total") == Some(2.0)
+    })
+    .await;
+    assert_eq!(forbidden_total(&m), Some(1.0), "{m}");
+    assert_eq!(events(&m, DEPLOY, "Zx8Kq2LmP", "job_request_ok"), Some(1.0));
+    assert_eq!(value(&m, "runner_medic_log_lines_resumed_total"), Some(2.0));
+    assert_eq!(value(&m, "runner_medic_log_gaps_total"), Some(0.0));
+    h2.token.cancel();
+    h2.daemon.done.await.unwrap();
+    // Only the current instance is left in the file.
+    let saved = std::fs::read_to_string(&state).unwrap();
+    assert!(saved.contains("\"instance\":1"), "{saved}");
+    assert!(!saved.contains("\"instance\":0"), "{saved}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unwritable_state_file_stops_the_daemon_from_starting() {
     let kube = cluster().await;
     let s = settings(|o| o.state_file = Some("/proc/runner-medic/positions.json".into()));

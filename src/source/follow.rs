@@ -209,7 +209,8 @@ impl Follower {
             {
                 metrics.reconnect(ReconnectReason::restart);
                 if restarts == i + 1 {
-                    self.drain_previous(&mut cp, first).await;
+                    let since = cp.since().or_else(|| first.then(|| self.lookback_start()));
+                    self.drain_previous(&mut cp, since, &mut None, true).await;
                 } else {
                     // Instances in between were never served: their logs are gone.
                     metrics.gaps((restarts - i - 1) as u64);
@@ -224,6 +225,24 @@ impl Follower {
                 eof_on_instance = None;
                 if let Some(p) = &self.positions {
                     p.forget_before(&self.uid, self.container(), restarts);
+                }
+            }
+            if instance.is_none() && restarts > 0 {
+                // Found restarted (a crash loop, or a restart while
+                // runner-medic was down): what the previous instance wrote
+                // within the lookback, or after the previous run's mark,
+                // comes first (a crash's last words are often the diagnosis).
+                let mut prev = self
+                    .positions
+                    .as_ref()
+                    .and_then(|p| p.resume(&self.stream_id(restarts - 1)));
+                let lookback = self.lookback_start();
+                let since = prev.as_ref().map_or(lookback, |r| r.since().min(lookback));
+                let marked = prev.is_some();
+                self.drain_previous(&mut Checkpoint::new(), Some(since), &mut prev, marked)
+                    .await;
+                if self.token.is_cancelled() {
+                    return;
                 }
             }
             if instance.is_none()
@@ -434,10 +453,16 @@ impl Follower {
         }
     }
 
-    /// Reads what the previous instance wrote after our checkpoint (all of
-    /// it within the lookback when we had read nothing of it).
-    async fn drain_previous(&mut self, cp: &mut Checkpoint, first: bool) {
-        let since = cp.since().or_else(|| first.then(|| self.lookback_start()));
+    /// Reads what the previous instance wrote since `since` (`None`: all of
+    /// it). A log that cannot be read is a gap when `missed_is_gap` (we had
+    /// read part of it, so something is lost).
+    async fn drain_previous(
+        &mut self,
+        cp: &mut Checkpoint,
+        since: Option<Timestamp>,
+        resume: &mut Option<Resume>,
+        missed_is_gap: bool,
+    ) {
         let params = LogParams {
             container: Some(self.container().to_owned()),
             previous: true,
@@ -448,14 +473,16 @@ impl Follower {
         match self.api.log_stream(&self.origin.pod, &params).await {
             Ok(stream) => {
                 cp.reconnect();
-                let (ended, _) = self.read(stream, cp, &mut None, None).await;
-                if ended == Ended::Error {
+                let (ended, _) = self.read(stream, cp, resume, None).await;
+                if ended == Ended::Error && missed_is_gap {
                     self.metrics.gaps(1);
                 }
             }
             Err(e) => {
                 tracing::debug!(error = %e, "previous container log unavailable");
-                self.metrics.gaps(1);
+                if missed_is_gap {
+                    self.metrics.gaps(1);
+                }
             }
         }
     }
