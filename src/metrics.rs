@@ -155,16 +155,20 @@ pub enum StreamState {
     following,
     /// Waiting for a free stream slot (`max_streams`).
     queued,
-    /// Waiting before a reconnect, or for the container to start.
+    /// Waiting before a reconnect after a log API error.
     backoff,
+    /// The container is not running (waiting to start, crash-looping):
+    /// nothing to read until it starts.
+    waiting,
 }
 
 impl StreamState {
     /// Every state.
-    pub const ALL: [StreamState; 3] = [
+    pub const ALL: [StreamState; 4] = [
         StreamState::following,
         StreamState::queued,
         StreamState::backoff,
+        StreamState::waiting,
     ];
 }
 

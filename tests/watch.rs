@@ -330,6 +330,17 @@ async fn a_container_waiting_to_start_is_not_polled_and_is_followed_once_started
         0,
         "no log request while the container waits"
     );
+    // Shown as waiting (the runner's trouble), not as a failing stream.
+    let (_, m) = get(h.daemon.addr, "/metrics").await;
+    assert_eq!(
+        value(&m, "runner_medic_log_streams{state=\"waiting\"}"),
+        Some(1.0),
+        "{m}"
+    );
+    assert_eq!(
+        value(&m, "runner_medic_log_streams{state=\"backoff\"}"),
+        Some(0.0)
+    );
     h.kube.cluster.start_container(NS, &pod, DEPLOY);
     write(&h.kube, &pod, DEPLOY, Timestamp::now(), &received(RID, 1));
     let m = wait_metrics(h.daemon.addr, "1 line", |m| {

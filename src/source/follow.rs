@@ -267,7 +267,7 @@ impl Follower {
                 ContainerPhase::Waiting | ContainerPhase::CrashLoop => false,
             };
             if !serving {
-                gauge.set(StreamState::backoff);
+                gauge.set(StreamState::waiting);
                 if !self.wait_for_change(Duration::from_secs(30)).await {
                     return;
                 }
