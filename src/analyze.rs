@@ -5,8 +5,10 @@
 //! Streams its input in constant memory (state is per runner, never per
 //! line). Lines tagged by `kubectl logs --prefix` carry their pod; other
 //! lines belong to the input's default pod (`--pod`, else the file name).
-//! Rendering (text and JSON) is in `analyze/report.rs`.
+//! Rendering (text and JSON) is in `analyze/report.rs`; CRI partial
+//! records of node log files are joined in `analyze/cri.rs`.
 
+mod cri;
 mod report;
 
 use std::collections::{BTreeMap, HashMap};
@@ -64,6 +66,7 @@ pub struct Analyzer {
     class_counts: [u64; Class::COUNT],
     format_counts: [u64; 4],
     stats: InputStats,
+    cri: cri::CriJoiner,
 }
 
 impl Analyzer {
@@ -79,6 +82,7 @@ impl Analyzer {
             class_counts: [0; Class::COUNT],
             format_counts: [0; 4],
             stats: InputStats::default(),
+            cri: cri::CriJoiner::default(),
         }
     }
 
@@ -112,19 +116,29 @@ impl Analyzer {
             progress(read);
         }
         splitter.finish(|line, truncated| self.line(line, truncated, default));
+        for (line, truncated) in self.cri.finish() {
+            self.process(&line, truncated, default);
+        }
+        self.stats.partial = self.cri.partials;
         self.stats.bytes += read;
         Ok(())
     }
 
-    /// Processes one line.
+    /// Takes one line (a CRI partial record is held until its line ends).
     pub fn line(&mut self, raw: &[u8], truncated: bool, default: &Origin) {
+        if let cri::Joined::Ready(line, truncated) = self.cri.push(raw, truncated) {
+            self.process(&line, truncated, default);
+        }
+    }
+
+    /// Processes one whole line.
+    fn process(&mut self, raw: &[u8], truncated: bool, default: &Origin) {
         let p = self.parser.parse(raw, truncated);
         let event = self.classifier.classify(&p);
         let stats = &mut self.stats;
         stats.lines += 1;
         stats.truncated += u64::from(p.truncated);
         stats.invalid_utf8 += u64::from(p.invalid_utf8);
-        stats.partial += u64::from(p.partial);
         let at = p.time();
         if let Some(t) = at {
             stats.first = Some(stats.first.map_or(t, |f| f.min(t)));

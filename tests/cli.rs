@@ -143,6 +143,42 @@ fn the_stuck_half_of_the_seed_incident_is_diagnosed_as_a_stale_token() {
 }
 
 #[test]
+fn a_node_log_file_with_split_records_gives_the_same_diagnosis() {
+    // The stuck pod's log as containerd writes it under /var/log/pods: each
+    // line cut into partial records, stderr noise interleaved.
+    let log = std::fs::read_to_string("examples/logs/seed-incident.log").unwrap();
+    let mut cri = String::new();
+    for l in log
+        .lines()
+        .filter_map(|l| l.strip_prefix("[pod/gitlab-runner-7d9c6b5f4-x2x7k/gitlab-runner] "))
+    {
+        let (ts, msg) = l.split_once(' ').unwrap();
+        let cut = msg.char_indices().nth(14).map_or(msg.len(), |(i, _)| i);
+        cri.push_str(&format!("{ts} stdout P {}\n", &msg[..cut]));
+        cri.push_str(&format!("{ts} stderr F noise\n"));
+        cri.push_str(&format!("{ts} stdout F {}\n", &msg[cut..]));
+    }
+    let out = run(
+        &[
+            "analyze",
+            "-n",
+            "gitlab-runner",
+            "--pod",
+            "gitlab-runner-7d9c6b5f4-x2x7k",
+            "-",
+        ],
+        Some(cri.as_bytes()),
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "the authentication token is rejected (9 x 403 since 2026-03-02 08:02:00 UTC)"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
 fn several_files_are_several_pods() {
     let dir = std::env::temp_dir().join(format!("rm-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
