@@ -286,8 +286,9 @@ def main():
         failed = sum(float(v) for v in re.findall(r'^alertmanager_notifications_failed_total\{integration="webhook"[^}]*\} (\S+)', am, re.M))
         if sent < 1 or failed > 0:
             raise Failure(f"Alertmanager webhook notifications: {sent} sent, {failed} failed")
+        resolved = re.search(r'^runner_medic_webhook_requests_total\{result="resolved"\} (\d+)', rm, re.M)
         print(f"e2e: 3. Alertmanager delivered {sent:.0f} notification(s) to the webhook, none failed; "
-              f"runner-medic accepted {accepted.group(1)}")
+              f"runner-medic accepted {accepted.group(1)}, resolved-only {resolved.group(1) if resolved else '?'}")
 
         with open(os.path.join(tmp, "demo.log")) as f:
             narration = f.read()
