@@ -421,15 +421,7 @@ async fn a_restarted_daemon_rebuilds_health_from_the_lookback() {
         Some(0.0),
         "the line older than the lookback is not read"
     );
-    assert_eq!(
-        value(
-            &m,
-            &format!(
-                "runner_medic_runner_consecutive_forbidden{{namespace=\"{NS}\",workload=\"{DEPLOY}\",runner=\"{RID}\"}}"
-            )
-        ),
-        Some(3.0)
-    );
+    assert_eq!(consecutive_forbidden(&m), Some(3.0));
     h.token.cancel();
     h.daemon.done.await.unwrap();
     // The same cluster, a new daemon: the same state again.
@@ -448,6 +440,15 @@ fn state_dir(name: &str) -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+fn consecutive_forbidden(m: &str) -> Option<f64> {
+    value(
+        m,
+        &format!(
+            "runner_medic_runner_consecutive_forbidden{{namespace=\"{NS}\",workload=\"{DEPLOY}\",runner=\"{RID}\"}}"
+        ),
+    )
 }
 
 fn forbidden_total(m: &str) -> Option<f64> {
@@ -509,16 +510,7 @@ async fn a_restart_with_a_state_file_counts_nothing_twice_and_rebuilds_health() 
     );
     assert_eq!(events(&m, DEPLOY, RID, "job_request_ok"), Some(0.0), "{m}");
     // Health saw every line again: four 403s in a row.
-    assert_eq!(
-        value(
-            &m,
-            &format!(
-                "runner_medic_runner_consecutive_forbidden{{namespace=\"{NS}\",workload=\"{DEPLOY}\",runner=\"{RID}\"}}"
-            )
-        ),
-        Some(4.0),
-        "{m}"
-    );
+    assert_eq!(consecutive_forbidden(&m), Some(4.0), "{m}");
     assert!(state_is(&m, RID, "forbidden"), "{m}");
     h2.token.cancel();
     h2.daemon.done.await.unwrap();
