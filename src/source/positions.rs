@@ -29,6 +29,10 @@ pub const MARK_LINES: usize = 512;
 /// The format written.
 const VERSION: u32 = 1;
 
+/// A positions file larger than this is not ours (a thousand streams take
+/// a few hundred KiB): ignored rather than read into memory.
+const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
 /// One container instance's log.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct StreamId {
@@ -95,7 +99,7 @@ impl Positions {
     /// Loads `path` (absent: nothing to resume) and proves it can be
     /// written. A file that cannot be parsed is reported and replaced.
     pub fn open(path: &Path) -> Result<Positions, PositionsError> {
-        let streams = match std::fs::read(path) {
+        let streams = match read_capped(path) {
             Ok(bytes) => parse(&bytes).unwrap_or_else(|why| {
                 tracing::warn!(path = %path.display(), %why, "ignoring the positions file: lines in the lookback will be counted again");
                 BTreeMap::new()
@@ -220,7 +224,20 @@ impl Positions {
     }
 }
 
+/// The file's bytes, one more than [`MAX_FILE_BYTES`] at most.
+fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 fn parse(bytes: &[u8]) -> Result<BTreeMap<StreamId, Mark>, String> {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err("larger than 32 MiB, not a positions file".into());
+    }
     let file: File = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     if file.version != VERSION {
         return Err(format!("format version {} is not {VERSION}", file.version));
@@ -330,6 +347,17 @@ mod tests {
             let text = std::fs::read_to_string(&path).unwrap();
             assert!(text.starts_with("{\"version\":1,"), "{text}");
         }
+    }
+
+    #[test]
+    fn a_huge_file_is_not_read_into_memory() {
+        let d = dir();
+        let path = d.path().join("p.json");
+        let f = std::fs::File::create(&path).unwrap();
+        f.set_len(MAX_FILE_BYTES + 10).unwrap(); // sparse
+        let p = Positions::open(&path).unwrap();
+        assert!(p.is_empty());
+        assert!(std::fs::metadata(&path).unwrap().len() < 100, "replaced");
     }
 
     #[test]
