@@ -210,7 +210,12 @@ impl Follower {
                 metrics.reconnect(ReconnectReason::restart);
                 if restarts == i + 1 {
                     let since = cp.since().or_else(|| first.then(|| self.lookback_start()));
-                    self.drain_previous(&mut cp, since, &mut None, true).await;
+                    let old = self.stream_id(i);
+                    self.drain_previous(&mut cp, since, &mut None, true, &old)
+                        .await;
+                    if self.token.is_cancelled() {
+                        return; // the old instance's mark stays for the next run
+                    }
                 } else {
                     // Instances in between were never served: their logs are gone.
                     metrics.gaps((restarts - i - 1) as u64);
@@ -239,7 +244,8 @@ impl Follower {
                 let lookback = self.lookback_start();
                 let since = prev.as_ref().map_or(lookback, |r| r.since().min(lookback));
                 let marked = prev.is_some();
-                self.drain_previous(&mut Checkpoint::new(), Some(since), &mut prev, marked)
+                let old = self.stream_id(restarts - 1);
+                self.drain_previous(&mut Checkpoint::new(), Some(since), &mut prev, marked, &old)
                     .await;
                 if self.token.is_cancelled() {
                     return;
@@ -453,15 +459,17 @@ impl Follower {
         }
     }
 
-    /// Reads what the previous instance wrote since `since` (`None`: all of
-    /// it). A log that cannot be read is a gap when `missed_is_gap` (we had
-    /// read part of it, so something is lost).
+    /// Reads what the previous instance (`old`) wrote since `since` (`None`:
+    /// all of it). A log that cannot be read is a gap when `missed_is_gap`
+    /// (we had read part of it, so something is lost). Its mark is kept up
+    /// to date, so a shutdown in the middle resumes it next time.
     async fn drain_previous(
         &mut self,
         cp: &mut Checkpoint,
         since: Option<Timestamp>,
         resume: &mut Option<Resume>,
         missed_is_gap: bool,
+        old: &StreamId,
     ) {
         let params = LogParams {
             container: Some(self.container().to_owned()),
@@ -473,7 +481,7 @@ impl Follower {
         match self.api.log_stream(&self.origin.pod, &params).await {
             Ok(stream) => {
                 cp.reconnect();
-                let (ended, _) = self.read(stream, cp, resume, None).await;
+                let (ended, _) = self.read(stream, cp, resume, Some(old)).await;
                 if ended == Ended::Error && missed_is_gap {
                     self.metrics.gaps(1);
                 }
