@@ -212,6 +212,103 @@ async fn watch_follows_a_kubeconfig_cluster_exports_strict_openmetrics_and_leaks
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Starts `watch` with a state file; returns it and its admin address.
+fn spawn_with_state(
+    kubeconfig: &std::path::Path,
+    state: &std::path::Path,
+) -> (Running, std::net::SocketAddr) {
+    let mut run = spawn(
+        &[
+            "watch",
+            "--namespace",
+            "gitlab-runner",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--state-file",
+            state.to_str().unwrap(),
+        ],
+        kubeconfig,
+    );
+    let started = run.wait_log("watching");
+    let v: serde_json::Value = serde_json::from_str(&started).unwrap();
+    let addr = v["listen"].as_str().unwrap().parse().unwrap();
+    (run, addr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_sigkill_the_next_run_counts_only_what_came_after_the_last_save() {
+    let kube = cluster().await;
+    let pod = add_pod(&kube, "gitlab-runner", "x2x7k");
+    let base = Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_secs(60))
+        .unwrap();
+    for i in 0..3 {
+        write(
+            &kube,
+            &pod,
+            "gitlab-runner",
+            at(base, i * 1000),
+            &forbidden("HYErDk_6w"),
+        );
+    }
+    let dir = std::env::temp_dir().join(format!("rm-kill-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(&kubeconfig, kube.kubeconfig("gitlab-runner")).unwrap();
+    let state = dir.join("positions.json");
+    let (mut run, addr) = spawn_with_state(&kubeconfig, &state);
+    wait_metrics(addr, "3 lines", |m| {
+        value(m, "runner_medic_log_lines_total") == Some(3.0)
+    })
+    .await;
+    // The stream is quiet now; its position must still reach the file
+    // (within a second for the mark, five for the file).
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while !std::fs::read_to_string(&state).is_ok_and(|t| t.contains(&pod)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the position was never saved"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    run.child.kill().unwrap(); // SIGKILL: no shutdown path runs
+    run.child.wait().unwrap();
+    write(
+        &kube,
+        &pod,
+        "gitlab-runner",
+        at(base, 10_000),
+        &forbidden("HYErDk_6w"),
+    );
+    write(
+        &kube,
+        &pod,
+        "gitlab-runner",
+        at(base, 11_000),
+        &received("HYErDk_6w", 7),
+    );
+    let (run2, addr2) = spawn_with_state(&kubeconfig, &state);
+    let m = wait_metrics(addr2, "only the 2 new lines counted", |m| {
+        value(m, "runner_medic_log_lines_total") == Some(2.0)
+            && value(m, "runner_medic_log_lines_resumed_total") == Some(3.0)
+    })
+    .await;
+    assert_eq!(
+        events(&m, "gitlab-runner", "HYErDk_6w", "job_request_forbidden"),
+        Some(1.0),
+        "{m}"
+    );
+    // Health saw all five lines: the runner works again.
+    assert!(state_is(&m, "HYErDk_6w", "healthy"), "{m}");
+    sigterm(&run2.child);
+    let mut run2 = run2;
+    run2.child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The "done means": `watch --remediation on --strategy reregister
 /// --gitlab-url URL --gitlab-token-file F` against an API server and a GitLab
 /// that speak the real wire formats carries out the seed runbook once.

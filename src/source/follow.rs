@@ -87,7 +87,8 @@ pub struct Follower {
     pub positions: Option<Arc<Positions>>,
 }
 
-/// How often a follower records its position (and at every disconnect).
+/// How often at most a follower records its position (and at every
+/// disconnect); also how late after the newest line.
 const MARK_EVERY: Duration = Duration::from_secs(1);
 
 /// How a connection ended.
@@ -390,7 +391,6 @@ impl Follower {
         id: Option<&StreamId>,
     ) -> (Ended, bool) {
         let mut stream = stream;
-        let mut last_mark = Instant::now();
         let mut splitter = LineSplitter::new(MAX_LINE_BYTES + 64);
         let mut dates = prefix::DateCache::default();
         let mut read_any = false;
@@ -402,11 +402,22 @@ impl Follower {
         tokio::pin!(max_age);
         let silence = tokio::time::sleep(self.config.silence_timeout);
         tokio::pin!(silence);
+        // The position is published at most once a second, and at most a
+        // second after the newest line (a stream that goes quiet must not
+        // leave a stale mark for the positions file).
+        let mark = tokio::time::sleep(MARK_EVERY);
+        tokio::pin!(mark);
+        let mut mark_pending = false;
         loop {
             let n = tokio::select! {
                 _ = self.token.cancelled() => return (Ended::Cancelled, read_any),
                 _ = &mut max_age => return (Ended::MaxAge, read_any),
                 _ = &mut silence => return (Ended::Silence, read_any),
+                _ = &mut mark, if mark_pending => {
+                    self.save_mark(id, cp);
+                    mark_pending = false;
+                    continue;
+                }
                 // The client's own buffer (no copy, no buffer of ours: a
                 // thousand streams must fit in tens of MiB).
                 r = stream.fill_buf() => match r {
@@ -450,11 +461,9 @@ impl Follower {
                 self.metrics.deduplicated(dedup);
                 dedup = 0;
             }
-            if let Some(id) = id
-                && last_mark.elapsed() >= MARK_EVERY
-            {
-                self.save_mark(Some(id), cp);
-                last_mark = Instant::now();
+            if id.is_some() && !mark_pending {
+                mark.as_mut().reset(Instant::now() + MARK_EVERY);
+                mark_pending = true;
             }
         }
     }
