@@ -177,6 +177,15 @@ impl Follower {
         }
     }
 
+    /// [`Follower::save_mark`] unless the positions are being written
+    /// (false: try again shortly).
+    fn try_save_mark(&self, id: Option<&StreamId>, cp: &Checkpoint) -> bool {
+        match (&self.positions, id, cp.mark()) {
+            (Some(p), Some(id), Some(mark)) => p.try_update(id, mark),
+            _ => true,
+        }
+    }
+
     async fn follow(mut self) {
         let metrics = self.metrics.clone();
         let mut gauge = Gauge {
@@ -414,8 +423,11 @@ impl Follower {
                 _ = &mut max_age => return (Ended::MaxAge, read_any),
                 _ = &mut silence => return (Ended::Silence, read_any),
                 _ = &mut mark, if mark_pending => {
-                    self.save_mark(id, cp);
-                    mark_pending = false;
+                    if self.try_save_mark(id, cp) {
+                        mark_pending = false;
+                    } else {
+                        mark.as_mut().reset(Instant::now() + Duration::from_millis(50));
+                    }
                     continue;
                 }
                 // The client's own buffer (no copy, no buffer of ours: a

@@ -141,9 +141,23 @@ impl Positions {
     }
 
     /// Records how far `id` was read.
-    pub fn update(&self, id: &StreamId, mut mark: Mark) {
+    pub fn update(&self, id: &StreamId, mark: Mark) {
+        Self::put(&mut self.lock(), id, mark);
+    }
+
+    /// Records how far `id` was read unless the file is being written right
+    /// now (never blocks the runtime thread on the writer): false then.
+    pub fn try_update(&self, id: &StreamId, mark: Mark) -> bool {
+        match self.inner.try_lock() {
+            Ok(mut inner) => Self::put(&mut inner, id, mark),
+            Err(std::sync::TryLockError::Poisoned(e)) => Self::put(&mut e.into_inner(), id, mark),
+            Err(std::sync::TryLockError::WouldBlock) => return false,
+        }
+        true
+    }
+
+    fn put(inner: &mut Inner, id: &StreamId, mut mark: Mark) {
         mark.seen.truncate(MARK_LINES);
-        let mut inner = self.lock();
         if inner.streams.get(id) != Some(&mark) {
             inner.streams.insert(id.clone(), mark);
             inner.changed = true;
@@ -192,13 +206,14 @@ impl Positions {
     /// Writes the file if anything changed (a temporary file renamed over
     /// it: a crash leaves the old or the new file, never half of one).
     pub fn save(&self) -> std::io::Result<()> {
-        let text = {
+        // A copy under the lock, serialized after it is released.
+        let file = {
             let mut inner = self.lock();
             if !inner.changed {
                 return Ok(());
             }
             inner.changed = false;
-            let file = File {
+            File {
                 version: VERSION,
                 streams: inner
                     .streams
@@ -208,9 +223,9 @@ impl Positions {
                         mark: mark.clone(),
                     })
                     .collect(),
-            };
-            serde_json::to_vec(&file).map_err(std::io::Error::other)
+            }
         };
+        let text = serde_json::to_vec(&file).map_err(std::io::Error::other);
         let result = text.and_then(|text| {
             let mut tmp = self.path.clone().into_os_string();
             tmp.push(".tmp");
@@ -347,6 +362,18 @@ mod tests {
             let text = std::fs::read_to_string(&path).unwrap();
             assert!(text.starts_with("{\"version\":1,"), "{text}");
         }
+    }
+
+    #[test]
+    fn a_follower_never_waits_for_the_writer() {
+        let d = dir();
+        let p = Positions::open(&d.path().join("p.json")).unwrap();
+        let m = mark(&[("2026-03-02T10:00:04Z", "a")]);
+        let held = p.inner.lock().unwrap();
+        assert!(!p.try_update(&id("u", 0), m.clone()), "busy: try later");
+        drop(held);
+        assert!(p.try_update(&id("u", 0), m));
+        assert!(p.resume(&id("u", 0)).is_some());
     }
 
     #[test]
