@@ -118,6 +118,7 @@ pub fn start(
             runner_ttl: s.runner_ttl,
             max_runners: s.max_runners,
             health: config.health.clone(),
+            positions: positions.clone(),
             ..PipelineConfig::default()
         },
         changes,

@@ -21,7 +21,9 @@ use crate::event::Class;
 use crate::health::{Diagnosis, HealthConfig, RunnerKey, RunnerView, State, Tracker, Transition};
 use crate::metrics::{Channel, Metrics, RunnerSeries};
 use crate::parse::Parser;
-use crate::source::{Line, SourceEvent};
+use crate::source::checkpoint::Mark;
+use crate::source::positions::{Positions, StreamId};
+use crate::source::{Line, PositionUpdate, SourceEvent};
 
 /// Pipeline settings.
 #[derive(Debug, Clone)]
@@ -34,6 +36,8 @@ pub struct PipelineConfig {
     pub publish_every: Duration,
     /// Health model tunables.
     pub health: HealthConfig,
+    /// Read positions kept across restarts (`watch.state_file`).
+    pub positions: Option<Arc<Positions>>,
 }
 
 impl Default for PipelineConfig {
@@ -43,6 +47,7 @@ impl Default for PipelineConfig {
             max_runners: 1000,
             publish_every: Duration::from_secs(2),
             health: HealthConfig::default(),
+            positions: None,
         }
     }
 }
@@ -82,6 +87,8 @@ pub struct Pipeline {
     stats: InputStats,
     synced: bool,
     dirty: bool,
+    /// Marks not recorded yet because the positions file was being written.
+    stashed: FxHashMap<StreamId, Mark>,
 }
 
 impl Pipeline {
@@ -113,6 +120,7 @@ impl Pipeline {
                 stats: InputStats::default(),
                 synced: false,
                 dirty: true,
+                stashed: FxHashMap::default(),
             },
             rx,
         )
@@ -132,11 +140,18 @@ impl Pipeline {
                 _ = tick.tick() => {
                     self.expire(Instant::now());
                     self.publish();
+                    self.flush_marks();
                 }
             }
         }
         self.dirty = true;
         self.publish();
+        // Every line is counted: the last marks go in, waiting if need be.
+        if let Some(p) = &self.config.positions {
+            for (id, mark) in self.stashed.drain() {
+                p.update(&id, mark);
+            }
+        }
         tracing::debug!("pipeline drained");
     }
 
@@ -152,6 +167,51 @@ impl Pipeline {
                 self.synced = true;
                 self.dirty = true;
                 self.publish();
+            }
+            SourceEvent::Position(u) => self.position(u),
+        }
+    }
+
+    /// Records a read position: every line it covers was handled before it.
+    fn position(&mut self, u: PositionUpdate) {
+        let Some(p) = &self.config.positions else {
+            return;
+        };
+        match u {
+            PositionUpdate::Mark(id, mark) => {
+                // An older stashed mark must not overwrite this one later.
+                self.stashed.remove(&id);
+                if let Err(mark) = p.try_update(&id, mark) {
+                    self.stashed.insert(id, mark);
+                }
+            }
+            PositionUpdate::ForgetBefore {
+                uid,
+                container,
+                instance,
+            } => {
+                self.stashed.retain(|id, _| {
+                    *id.uid != *uid || *id.container != *container || id.instance >= instance
+                });
+                p.forget_before(&uid, &container, instance);
+            }
+            PositionUpdate::Forget { uid, container } => {
+                self.stashed
+                    .retain(|id, _| *id.uid != *uid || *id.container != *container);
+                p.forget(&uid, &container);
+            }
+        }
+    }
+
+    /// Retries the marks stashed while the positions file was written.
+    fn flush_marks(&mut self) {
+        let Some(p) = &self.config.positions else {
+            return;
+        };
+        let stashed = std::mem::take(&mut self.stashed);
+        for (id, mark) in stashed {
+            if let Err(mark) = p.try_update(&id, mark) {
+                self.stashed.insert(id, mark);
             }
         }
     }
@@ -178,7 +238,7 @@ impl Pipeline {
                 .remove(&(line.origin.namespace.clone(), line.origin.pod.clone()));
         }
         let obs = self.tracker.observe(&line.origin, &event, Some(at));
-        if obs.refused {
+        if obs.refused && counted {
             self.metrics.runner_refused();
         }
         match obs.runner {

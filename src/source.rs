@@ -38,6 +38,32 @@ pub enum SourceEvent {
     PodGone(Arc<Origin>),
     /// The first list of pods was read (the daemon is ready).
     Synced,
+    /// Read positions: sent after the lines they cover, so that the
+    /// pipeline records a position only once those lines are counted.
+    Position(PositionUpdate),
+}
+
+/// A change to the read positions (`watch.state_file`).
+#[derive(Debug, Clone)]
+pub enum PositionUpdate {
+    /// How far a container instance was read.
+    Mark(positions::StreamId, checkpoint::Mark),
+    /// Instances of a container older than `instance` are done with.
+    ForgetBefore {
+        /// Pod UID.
+        uid: Arc<str>,
+        /// Container name.
+        container: Arc<str>,
+        /// The oldest instance kept.
+        instance: i32,
+    },
+    /// A container of a pod that is gone: nothing of it to resume.
+    Forget {
+        /// Pod UID.
+        uid: Arc<str>,
+        /// Container name.
+        container: Arc<str>,
+    },
 }
 
 /// What discovery knows about a pod, shared with its followers.

@@ -625,10 +625,116 @@ async fn a_restart_of_the_container_while_runner_medic_was_down_loses_nothing() 
     assert_eq!(value(&m, "runner_medic_log_gaps_total"), Some(0.0));
     h2.token.cancel();
     h2.daemon.done.await.unwrap();
-    // Only the current instance is left in the file.
+    // The current and the previous instance stay in the file...
     let saved = std::fs::read_to_string(&state).unwrap();
     assert!(saved.contains("\"instance\":1"), "{saved}");
-    assert!(!saved.contains("\"instance\":0"), "{saved}");
+    assert!(saved.contains("\"instance\":0"), "{saved}");
+    // ...so that the next run replays both into health and counts nothing.
+    let h3 = start(
+        h2.kube.clone(),
+        settings(|o| o.state_file = Some(state.clone())),
+    )
+    .await;
+    let m = wait_metrics(h3.daemon.addr, "both instances replayed", |m| {
+        value(m, "runner_medic_log_lines_resumed_total") == Some(4.0)
+    })
+    .await;
+    assert_eq!(value(&m, "runner_medic_log_lines_total"), Some(0.0), "{m}");
+    assert!(state_is(&m, "Zx8Kq2LmP", "healthy"), "{m}");
+    h3.token.cancel();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_container_restart_seen_live_is_not_counted_again_by_the_next_run() {
+    let dir = state_dir("live");
+    let state = dir.join("positions.json").to_str().unwrap().to_owned();
+    let with_state = |o: &mut runner_medic::config::DaemonOverrides| {
+        o.state_file = Some(state.clone());
+    };
+    let kube = cluster().await;
+    let pod = add_pod(&kube, DEPLOY, "x2x7k");
+    let base = at(recent(), -20_000);
+    write(&kube, &pod, DEPLOY, base, &forbidden(RID));
+    write(&kube, &pod, DEPLOY, at(base, 1000), &forbidden(RID));
+    let h = start(kube, settings(with_state)).await;
+    wait_metrics(h.daemon.addr, "2 lines", |m| {
+        value(m, "runner_medic_log_lines_total") == Some(2.0)
+    })
+    .await;
+    h.kube.cluster.restart_container(NS, &pod, DEPLOY, false);
+    write(
+        &h.kube,
+        &pod,
+        DEPLOY,
+        at(base, 2000),
+        &received("Zx8Kq2LmP", 1),
+    );
+    wait_metrics(h.daemon.addr, "the new instance's line", |m| {
+        value(m, "runner_medic_log_lines_total") == Some(3.0)
+    })
+    .await;
+    h.token.cancel();
+    h.daemon.done.await.unwrap();
+    // The next run reads the old instance too (a crash's last words), but
+    // only into health.
+    let h2 = start(h.kube.clone(), settings(with_state)).await;
+    let m = wait_metrics(h2.daemon.addr, "both instances replayed", |m| {
+        value(m, "runner_medic_log_lines_resumed_total") == Some(3.0)
+    })
+    .await;
+    assert_eq!(value(&m, "runner_medic_log_lines_total"), Some(0.0), "{m}");
+    assert_eq!(consecutive_forbidden(&m), Some(2.0), "{m}");
+    h2.token.cancel();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_stopped_in_the_middle_of_its_replay_keeps_the_previous_mark() {
+    let dir = state_dir("replay");
+    let state = dir.join("positions.json").to_str().unwrap().to_owned();
+    let with_state = |o: &mut runner_medic::config::DaemonOverrides| {
+        o.state_file = Some(state.clone());
+    };
+    let kube = cluster().await;
+    let pod = add_pod(&kube, DEPLOY, "x2x7k");
+    let base = at(recent(), -20_000);
+    for i in 0..5 {
+        write(&kube, &pod, DEPLOY, at(base, i * 1000), &forbidden(RID));
+    }
+    let h = start(kube, settings(with_state)).await;
+    wait_metrics(h.daemon.addr, "5 lines", |m| {
+        value(m, "runner_medic_log_lines_total") == Some(5.0)
+    })
+    .await;
+    h.token.cancel();
+    h.daemon.done.await.unwrap();
+    // The next run's replay breaks after one line and then hangs: it is
+    // stopped while its own position is far behind the saved one.
+    h.kube.cluster.inject(Fault::CutLogMidLine {
+        pod: pod.clone(),
+        after: 1,
+    });
+    h.kube.cluster.inject(Fault::HangLog { pod: pod.clone() });
+    let h2 = start(h.kube.clone(), settings(with_state)).await;
+    wait_metrics(h2.daemon.addr, "one line replayed", |m| {
+        value(m, "runner_medic_log_lines_resumed_total") == Some(1.0)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await; // a mark timer's worth
+    h2.token.cancel();
+    h2.daemon.done.await.unwrap();
+    let h3 = start(h2.kube.clone(), settings(with_state)).await;
+    let m = wait_metrics(h3.daemon.addr, "all 5 replayed", |m| {
+        value(m, "runner_medic_log_lines_resumed_total") == Some(5.0)
+    })
+    .await;
+    assert_eq!(
+        value(&m, "runner_medic_log_lines_total"),
+        Some(0.0),
+        "counted twice: {m}"
+    );
+    h3.token.cancel();
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -30,7 +30,7 @@ use tracing::Instrument;
 
 use super::checkpoint::{Checkpoint, Resume, Verdict};
 use super::positions::{Positions, StreamId};
-use super::{ContainerPhase, Line, PodInfo, SourceEvent};
+use super::{ContainerPhase, Line, PodInfo, PositionUpdate, SourceEvent};
 use crate::line::{LineSplitter, MAX_LINE_BYTES, Origin};
 use crate::metrics::{Metrics, ReconnectReason, StreamState};
 use crate::parse::prefix;
@@ -146,18 +146,18 @@ impl Follower {
             pod = %self.origin.pod,
             container = %self.origin.container
         );
-        let (positions, uid, container) = (
-            self.positions.clone(),
-            self.uid.clone(),
-            self.origin.container.clone(),
-        );
-        let token = self.token.clone();
+        let forget = self.positions.is_some().then(|| PositionUpdate::Forget {
+            uid: self.uid.clone(),
+            container: self.origin.container.clone(),
+        });
+        let (tx, token) = (self.tx.clone(), self.token.clone());
         self.follow().instrument(span).await;
-        // Gone for good (not a shutdown): nothing to resume any more.
-        if let Some(p) = positions
+        // Gone for good (not a shutdown): nothing to resume any more. Sent
+        // after its last marks, so that none of them comes back.
+        if let Some(f) = forget
             && !token.is_cancelled()
         {
-            p.forget(&uid, &container);
+            let _ = tx.send(SourceEvent::Position(f)).await;
         }
     }
 
@@ -171,19 +171,35 @@ impl Follower {
         }
     }
 
-    fn save_mark(&self, id: Option<&StreamId>, cp: &Checkpoint) {
-        if let (Some(p), Some(id), Some(mark)) = (&self.positions, id, cp.mark()) {
-            p.update(id, mark);
+    /// Sends how far `id` was read, behind the lines already sent.
+    async fn send_mark(&self, id: Option<&StreamId>, cp: &Checkpoint) {
+        if self.positions.is_some()
+            && let (Some(id), Some(mark)) = (id, cp.mark())
+        {
+            let update = PositionUpdate::Mark(id.clone(), mark);
+            let _ = self.tx.send(SourceEvent::Position(update)).await;
         }
     }
 
-    /// [`Follower::save_mark`] unless the positions are being written
-    /// (false: try again shortly).
-    fn try_save_mark(&self, id: Option<&StreamId>, cp: &Checkpoint) -> bool {
-        match (&self.positions, id, cp.mark()) {
-            (Some(p), Some(id), Some(mark)) => p.try_update(id, mark),
-            _ => true,
+    /// Sends that instances older than `instance` are done with (behind
+    /// the marks already sent, so that none of them comes back).
+    async fn forget_before(&self, instance: i32) {
+        if self.positions.is_some() {
+            let update = PositionUpdate::ForgetBefore {
+                uid: self.uid.clone(),
+                container: self.origin.container.clone(),
+                instance,
+            };
+            let _ = self.tx.send(SourceEvent::Position(update)).await;
         }
+    }
+
+    /// The `sinceTime` of an instance's first read: the lookback (health
+    /// needs it), or the previous run's mark when that is older (nothing
+    /// lost while runner-medic was down).
+    fn first_since(&self, resume: Option<&Resume>) -> Timestamp {
+        let lookback = self.lookback_start();
+        resume.map_or(lookback, |r| r.since().min(lookback))
     }
 
     async fn follow(mut self) {
@@ -219,9 +235,11 @@ impl Follower {
             {
                 metrics.reconnect(ReconnectReason::restart);
                 if restarts == i + 1 {
-                    let since = cp.since().or_else(|| first.then(|| self.lookback_start()));
+                    let since = cp
+                        .since()
+                        .or_else(|| first.then(|| self.first_since(resume.as_ref())));
                     let old = self.stream_id(i);
-                    self.drain_previous(&mut cp, since, &mut None, true, &old)
+                    self.drain_previous(&mut cp, since, &mut resume, true, &old)
                         .await;
                     if self.token.is_cancelled() {
                         return; // the old instance's mark stays for the next run
@@ -238,9 +256,9 @@ impl Follower {
                 resume = None;
                 first = false;
                 eof_on_instance = None;
-                if let Some(p) = &self.positions {
-                    p.forget_before(&self.uid, self.container(), restarts);
-                }
+                // The previous instance's mark stays: the next run replays
+                // that instance into health only.
+                self.forget_before(restarts - 1).await;
             }
             if instance.is_none() && restarts > 0 {
                 // Found restarted (a crash loop, or a restart while
@@ -251,8 +269,14 @@ impl Follower {
                     .positions
                     .as_ref()
                     .and_then(|p| p.resume(&self.stream_id(restarts - 1)));
-                let lookback = self.lookback_start();
-                let since = prev.as_ref().map_or(lookback, |r| r.since().min(lookback));
+                if let Some(p) = &self.positions
+                    && let Some(k) = p.last_instance(&self.uid, self.container())
+                    && k < restarts - 1
+                {
+                    // Instances that came and went while runner-medic was down.
+                    metrics.gaps((restarts - 1 - k) as u64);
+                }
+                let since = self.first_since(prev.as_ref());
                 let marked = prev.is_some();
                 let old = self.stream_id(restarts - 1);
                 self.drain_previous(&mut Checkpoint::new(), Some(since), &mut prev, marked, &old)
@@ -264,8 +288,8 @@ impl Follower {
             if instance.is_none()
                 && let Some(p) = &self.positions
             {
-                p.forget_before(&self.uid, self.container(), restarts);
                 resume = p.resume(&self.stream_id(restarts));
+                self.forget_before(restarts - 1).await;
                 if resume.is_some() {
                     tracing::debug!("resuming where the previous run stopped");
                 }
@@ -289,16 +313,9 @@ impl Follower {
                 }
                 continue;
             }
-            // The first time: the lookback (health needs it), or from the
-            // previous run's mark when that is older (nothing lost while down).
-            let since = cp.since().or_else(|| {
-                first.then(|| {
-                    let lookback = self.lookback_start();
-                    resume
-                        .as_ref()
-                        .map_or(lookback, |r| r.since().min(lookback))
-                })
-            });
+            let since = cp
+                .since()
+                .or_else(|| first.then(|| self.first_since(resume.as_ref())));
             let params = LogParams {
                 container: Some(self.container().to_owned()),
                 follow: true,
@@ -388,7 +405,11 @@ impl Follower {
         id: Option<&StreamId>,
     ) -> (Ended, bool) {
         let ended = self.read_lines(stream, cp, resume, id).await;
-        self.save_mark(id, cp);
+        // While the previous run's lines are replayed, its mark is ahead of
+        // ours: publishing ours would move it back.
+        if resume.is_none() {
+            self.send_mark(id, cp).await;
+        }
         ended
     }
 
@@ -423,11 +444,8 @@ impl Follower {
                 _ = &mut max_age => return (Ended::MaxAge, read_any),
                 _ = &mut silence => return (Ended::Silence, read_any),
                 _ = &mut mark, if mark_pending => {
-                    if self.try_save_mark(id, cp) {
-                        mark_pending = false;
-                    } else {
-                        mark.as_mut().reset(Instant::now() + Duration::from_millis(50));
-                    }
+                    mark_pending = false;
+                    self.send_mark(id, cp).await;
                     continue;
                 }
                 // The client's own buffer (no copy, no buffer of ours: a
@@ -473,7 +491,7 @@ impl Follower {
                 self.metrics.deduplicated(dedup);
                 dedup = 0;
             }
-            if id.is_some() && !mark_pending {
+            if self.positions.is_some() && id.is_some() && resume.is_none() && !mark_pending {
                 mark.as_mut().reset(Instant::now() + MARK_EVERY);
                 mark_pending = true;
             }

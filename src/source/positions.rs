@@ -3,9 +3,10 @@
 //! Without them a restarted daemon reads its lookback again to rebuild
 //! health, and counts those lines a second time: `increase()` over the
 //! restart shows events that happened once as if they happened twice.
-//! With them, every follower records its container instance's [`Mark`];
-//! the file is written every few seconds and once more after the pipeline
-//! drained on shutdown. A new run still reads the lookback (health needs
+//! With them, every follower sends its container instance's [`Mark`]
+//! behind its lines, and the pipeline records it here once they are
+//! counted; the file is written every few seconds and once more after the
+//! pipeline drained on shutdown. A new run still reads the lookback (health needs
 //! it) but replays the lines up to the mark into health only.
 //!
 //! A graceful restart counts nothing twice and loses nothing. After a
@@ -34,7 +35,7 @@ const VERSION: u32 = 1;
 const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// One container instance's log.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct StreamId {
     /// Namespace (for people reading the file).
     pub namespace: String,
@@ -146,14 +147,25 @@ impl Positions {
     }
 
     /// Records how far `id` was read unless the file is being written right
-    /// now (never blocks the runtime thread on the writer): false then.
-    pub fn try_update(&self, id: &StreamId, mark: Mark) -> bool {
+    /// now (never blocks the runtime thread on the writer): the mark comes
+    /// back then, to be tried again.
+    pub fn try_update(&self, id: &StreamId, mark: Mark) -> Result<(), Mark> {
         match self.inner.try_lock() {
             Ok(mut inner) => Self::put(&mut inner, id, mark),
             Err(std::sync::TryLockError::Poisoned(e)) => Self::put(&mut e.into_inner(), id, mark),
-            Err(std::sync::TryLockError::WouldBlock) => return false,
+            Err(std::sync::TryLockError::WouldBlock) => return Err(mark),
         }
-        true
+        Ok(())
+    }
+
+    /// The newest instance of a container with a mark.
+    pub fn last_instance(&self, uid: &str, container: &str) -> Option<i32> {
+        self.lock()
+            .streams
+            .keys()
+            .filter(|id| id.uid == uid && id.container == container)
+            .map(|id| id.instance)
+            .max()
     }
 
     fn put(inner: &mut Inner, id: &StreamId, mut mark: Mark) {
@@ -229,7 +241,11 @@ impl Positions {
         let result = text.and_then(|text| {
             let mut tmp = self.path.clone().into_os_string();
             tmp.push(".tmp");
-            std::fs::write(&tmp, text)?;
+            let mut f = std::fs::File::create(&tmp)?;
+            std::io::Write::write_all(&mut f, &text)?;
+            // Durable before it replaces the old file (a node crash must not
+            // leave an empty file behind the new name).
+            f.sync_all()?;
             std::fs::rename(&tmp, &self.path)
         });
         if result.is_err() {
@@ -257,7 +273,14 @@ fn parse(bytes: &[u8]) -> Result<BTreeMap<StreamId, Mark>, String> {
     if file.version != VERSION {
         return Err(format!("format version {} is not {VERSION}", file.version));
     }
-    Ok(file.streams.into_iter().map(|e| (e.id, e.mark)).collect())
+    Ok(file
+        .streams
+        .into_iter()
+        .map(|mut e| {
+            e.mark.seen.truncate(MARK_LINES); // a file edited by hand
+            (e.id, e.mark)
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -370,10 +393,13 @@ mod tests {
         let p = Positions::open(&d.path().join("p.json")).unwrap();
         let m = mark(&[("2026-03-02T10:00:04Z", "a")]);
         let held = p.inner.lock().unwrap();
-        assert!(!p.try_update(&id("u", 0), m.clone()), "busy: try later");
+        let back = p.try_update(&id("u", 0), m.clone()).unwrap_err();
+        assert_eq!(back, m, "busy: the mark comes back to be tried later");
         drop(held);
-        assert!(p.try_update(&id("u", 0), m));
+        assert!(p.try_update(&id("u", 0), m).is_ok());
         assert!(p.resume(&id("u", 0)).is_some());
+        assert_eq!(p.last_instance("u", "runner"), Some(0));
+        assert_eq!(p.last_instance("v", "runner"), None);
     }
 
     #[test]
