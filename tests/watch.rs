@@ -690,6 +690,37 @@ async fn a_container_restart_seen_live_is_not_counted_again_by_the_next_run() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_that_came_and_went_while_runner_medic_was_down_are_gaps() {
+    let dir = state_dir("gaps");
+    let state = dir.join("positions.json").to_str().unwrap().to_owned();
+    let with_state = |o: &mut runner_medic::config::DaemonOverrides| {
+        o.state_file = Some(state.clone());
+    };
+    let kube = cluster().await;
+    let pod = add_pod(&kube, DEPLOY, "x2x7k");
+    write(&kube, &pod, DEPLOY, at(recent(), -5000), &forbidden(RID));
+    let h = start(kube, settings(with_state)).await;
+    wait_metrics(h.daemon.addr, "1 line", |m| {
+        value(m, "runner_medic_log_lines_total") == Some(1.0)
+    })
+    .await;
+    h.token.cancel();
+    h.daemon.done.await.unwrap();
+    // Instances 1 and 2 while down: 1's log is gone for good.
+    h.kube.cluster.restart_container(NS, &pod, DEPLOY, false);
+    h.kube.cluster.restart_container(NS, &pod, DEPLOY, false);
+    write(&h.kube, &pod, DEPLOY, recent(), &forbidden(RID));
+    let h2 = start(h.kube.clone(), settings(with_state)).await;
+    let m = wait_metrics(h2.daemon.addr, "the new instance", |m| {
+        value(m, "runner_medic_log_lines_total") == Some(1.0)
+    })
+    .await;
+    assert_eq!(value(&m, "runner_medic_log_gaps_total"), Some(1.0), "{m}");
+    h2.token.cancel();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_stopped_in_the_middle_of_its_replay_keeps_the_previous_mark() {
     let dir = state_dir("replay");
     let state = dir.join("positions.json").to_str().unwrap().to_owned();
