@@ -22,7 +22,7 @@
 
 use std::collections::VecDeque;
 
-use jiff::Timestamp;
+use jiff::{Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
 
 /// How many recent lines are remembered for replay detection: more lines
@@ -161,9 +161,12 @@ impl Checkpoint {
         self.recent.push_back(seen);
         // Only lines at or after the resume second can come back: forget
         // older ones at the front (memory stays proportional to the lines
-        // of the last second, not to REMEMBERED).
+        // of the last seconds, not to REMEMBERED). One second of slack: a
+        // late stderr line can pull the resume second back by one, and the
+        // lines of that second must still be known then.
         if let Some(since) = self.since() {
-            while self.recent.len() > 1 && self.recent.front().is_some_and(|s| s.at < since) {
+            let keep_from = since.checked_sub(1.seconds()).unwrap_or(since);
+            while self.recent.len() > 1 && self.recent.front().is_some_and(|s| s.at < keep_from) {
                 self.recent.pop_front();
             }
         }
@@ -215,6 +218,11 @@ impl Resume {
     /// run. After the first `false`, the resume is over: the caller drops it.
     pub fn was_read(&mut self, at: Option<Timestamp>, line: &[u8]) -> bool {
         let Some(at) = at else { return false };
+        // Past the last line the previous run read: everything is new, even
+        // a line stamped before its second (stderr written late).
+        if self.expect.is_empty() {
+            return false;
+        }
         if at < self.since {
             return true;
         }
@@ -350,7 +358,7 @@ mod tests {
     }
 
     #[test]
-    fn memory_holds_only_the_last_second() {
+    fn memory_holds_only_the_last_two_seconds() {
         let mut c = Checkpoint::new();
         for i in 0..100 {
             let t = ts("2026-03-02T10:00:00Z")
@@ -358,8 +366,9 @@ mod tests {
                 .unwrap();
             c.admit(Some(t), format!("line {i}").as_bytes());
         }
-        // 9.900 s is the last: lines from 9.000 on are remembered.
-        assert_eq!(c.recent.len(), 10);
+        // 9.900 s is the last: lines from 8.000 on are remembered (the
+        // resume second and one of slack).
+        assert_eq!(c.recent.len(), 20);
         assert_eq!(c.lines(), 100);
     }
 
@@ -418,6 +427,38 @@ mod tests {
             resumed(mark, &[("2026-03-02T11:00:00.000000000Z", "late")]),
             vec!["late"]
         );
+    }
+
+    #[test]
+    fn a_late_line_that_pulls_the_resume_second_back_is_still_resumed_exactly() {
+        // stdout at 05.2 and 06.1, then stderr stamped 05.9 written late.
+        let file = [
+            ("2026-03-02T10:00:05.200000000Z", "a"),
+            ("2026-03-02T10:00:06.100000000Z", "b"),
+            ("2026-03-02T10:00:05.900000000Z", "c"),
+            ("2026-03-02T10:00:06.500000000Z", "d"),
+        ];
+        let mut c = Checkpoint::new();
+        feed(&mut c, &file[..3]);
+        c.reconnect();
+        let again = replay(&file, c.since().unwrap());
+        assert_eq!(feed(&mut c, &again), vec!["d"]);
+        // And across a restart of runner-medic.
+        let mut c = Checkpoint::new();
+        feed(&mut c, &file[..3]);
+        assert_eq!(resumed(c.mark().unwrap(), &file), vec!["d"]);
+    }
+
+    #[test]
+    fn a_late_line_after_the_mark_is_new_even_when_stamped_before_it() {
+        let mut c = Checkpoint::new();
+        feed(&mut c, &[("2026-03-02T10:00:06.100000000Z", "b")]);
+        let file = [
+            ("2026-03-02T10:00:04.000000000Z", "old"),
+            ("2026-03-02T10:00:06.100000000Z", "b"),
+            ("2026-03-02T10:00:05.900000000Z", "late"),
+        ];
+        assert_eq!(resumed(c.mark().unwrap(), &file), vec!["late"]);
     }
 
     #[test]
