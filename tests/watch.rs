@@ -434,12 +434,44 @@ async fn a_restarted_daemon_rebuilds_health_from_the_lookback() {
     h2.token.cancel();
 }
 
-/// A scratch directory for a state file.
-fn state_dir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("rm-state-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A state file in a scratch directory, removed at drop.
+struct StateFile {
+    dir: std::path::PathBuf,
+    path: String,
+}
+
+impl StateFile {
+    fn new(name: &str) -> StateFile {
+        let dir = std::env::temp_dir().join(format!("rm-state-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("positions.json").to_str().unwrap().to_owned();
+        StateFile { dir, path }
+    }
+
+    /// Test settings with this state file, adjusted by `adjust`.
+    fn settings_with(
+        &self,
+        adjust: impl FnOnce(&mut runner_medic::config::DaemonOverrides),
+    ) -> runner_medic::config::DaemonSettings {
+        settings(|o| {
+            o.state_file = Some(self.path.clone());
+            adjust(o);
+        })
+    }
+
+    fn settings(&self) -> runner_medic::config::DaemonSettings {
+        self.settings_with(|_| {})
+    }
+
+    fn read(&self) -> String {
+        std::fs::read_to_string(&self.path).unwrap()
+    }
+}
+
+impl Drop for StateFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 fn consecutive_forbidden(m: &str) -> Option<f64> {
@@ -457,11 +489,7 @@ fn forbidden_total(m: &str) -> Option<f64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_with_a_state_file_counts_nothing_twice_and_rebuilds_health() {
-    let dir = state_dir("twice");
-    let file = dir.join("positions.json");
-    let with_state = |o: &mut runner_medic::config::DaemonOverrides| {
-        o.state_file = Some(file.to_str().unwrap().to_owned());
-    };
+    let state = StateFile::new("twice");
     let kube = cluster().await;
     let pod = add_pod(&kube, DEPLOY, "x2x7k");
     let base = at(recent(), -20_000);
@@ -475,7 +503,7 @@ async fn a_restart_with_a_state_file_counts_nothing_twice_and_rebuilds_health() 
             &forbidden(RID),
         );
     }
-    let h = start(kube, settings(with_state)).await;
+    let h = start(kube, state.settings()).await;
     let m = wait_metrics(h.daemon.addr, "4 lines", |m| {
         value(m, "runner_medic_log_lines_total") == Some(4.0)
     })
@@ -483,7 +511,7 @@ async fn a_restart_with_a_state_file_counts_nothing_twice_and_rebuilds_health() 
     assert_eq!(forbidden_total(&m), Some(3.0), "{m}");
     h.token.cancel();
     h.daemon.done.await.unwrap();
-    let saved = std::fs::read_to_string(&file).unwrap();
+    let saved = state.read();
     assert!(saved.contains(&pod), "{saved}");
 
     // While runner-medic is down: a line in the very second it stopped at
@@ -496,7 +524,7 @@ async fn a_restart_with_a_state_file_counts_nothing_twice_and_rebuilds_health() 
         &forbidden("Other_id1"),
     );
     write(&h.kube, &pod, DEPLOY, at(base, 5000), &forbidden(RID));
-    let h2 = start(h.kube.clone(), settings(with_state)).await;
+    let h2 = start(h.kube.clone(), state.settings()).await;
     let m = wait_metrics(h2.daemon.addr, "2 new lines", |m| {
         value(m, "runner_medic_log_lines_total") == Some(2.0)
             && value(m, "runner_medic_log_lines_resumed_total") == Some(4.0)
@@ -523,19 +551,16 @@ async fn a_restart_with_a_state_file_counts_nothing_twice_and_rebuilds_health() 
     .await;
     assert_eq!(forbidden_total(&m), Some(4.0), "{m}");
     h3.token.cancel();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_down_for_longer_than_the_lookback_resumes_from_its_mark() {
-    let dir = state_dir("long");
-    let file = dir.join("positions.json");
+    let state = StateFile::new("long");
     let kube = cluster().await;
     let pod = add_pod(&kube, DEPLOY, "x2x7k");
     let base = at(recent(), -30_000);
     write(&kube, &pod, DEPLOY, base, &forbidden(RID));
-    let state = file.to_str().unwrap().to_owned();
-    let h = start(kube, settings(|o| o.state_file = Some(state.clone()))).await;
+    let h = start(kube, state.settings()).await;
     wait_metrics(h.daemon.addr, "1 line", |m| {
         value(m, "runner_medic_log_lines_total") == Some(1.0)
     })
@@ -546,10 +571,7 @@ async fn a_run_down_for_longer_than_the_lookback_resumes_from_its_mark() {
     write(&h.kube, &pod, DEPLOY, at(base, 10_000), &forbidden(RID));
     let h2 = start(
         h.kube.clone(),
-        settings(|o| {
-            o.state_file = Some(state.clone());
-            o.since = Some("5s".into());
-        }),
+        state.settings_with(|o| o.since = Some("5s".into())),
     )
     .await;
     let m = wait_metrics(h2.daemon.addr, "the line written while down", |m| {
@@ -559,7 +581,6 @@ async fn a_run_down_for_longer_than_the_lookback_resumes_from_its_mark() {
     assert_eq!(forbidden_total(&m), Some(1.0), "{m}");
     assert_eq!(value(&m, "runner_medic_log_lines_resumed_total"), Some(1.0));
     h2.token.cancel();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -585,14 +606,13 @@ async fn a_container_found_crash_looping_at_start_is_read_from_its_previous_inst
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_of_the_container_while_runner_medic_was_down_loses_nothing() {
-    let dir = state_dir("prev");
-    let state = dir.join("positions.json").to_str().unwrap().to_owned();
+    let state = StateFile::new("prev");
     let kube = cluster().await;
     let pod = add_pod(&kube, DEPLOY, "x2x7k");
     let base = at(recent(), -10_000);
     write(&kube, &pod, DEPLOY, base, &received(RID, 1));
     write(&kube, &pod, DEPLOY, at(base, 1000), &forbidden(RID));
-    let h = start(kube, settings(|o| o.state_file = Some(state.clone()))).await;
+    let h = start(kube, state.settings()).await;
     wait_metrics(h.daemon.addr, "2 lines", |m| {
         value(m, "runner_medic_log_lines_total") == Some(2.0)
     })
@@ -610,11 +630,7 @@ async fn a_restart_of_the_container_while_runner_medic_was_down_loses_nothing() 
         at(base, 3000),
         &received("Zx8Kq2LmP", 2),
     );
-    let h2 = start(
-        h.kube.clone(),
-        settings(|o| o.state_file = Some(state.clone())),
-    )
-    .await;
+    let h2 = start(h.kube.clone(), state.settings()).await;
     let m = wait_metrics(h2.daemon.addr, "the old tail and the new line", |m| {
         value(m, "runner_medic_log_lines_total") == Some(2.0)
     })
@@ -626,15 +642,11 @@ async fn a_restart_of_the_container_while_runner_medic_was_down_loses_nothing() 
     h2.token.cancel();
     h2.daemon.done.await.unwrap();
     // The current and the previous instance stay in the file...
-    let saved = std::fs::read_to_string(&state).unwrap();
+    let saved = state.read();
     assert!(saved.contains("\"instance\":1"), "{saved}");
     assert!(saved.contains("\"instance\":0"), "{saved}");
     // ...so that the next run replays both into health and counts nothing.
-    let h3 = start(
-        h2.kube.clone(),
-        settings(|o| o.state_file = Some(state.clone())),
-    )
-    .await;
+    let h3 = start(h2.kube.clone(), state.settings()).await;
     let m = wait_metrics(h3.daemon.addr, "both instances replayed", |m| {
         value(m, "runner_medic_log_lines_resumed_total") == Some(4.0)
     })
@@ -642,22 +654,17 @@ async fn a_restart_of_the_container_while_runner_medic_was_down_loses_nothing() 
     assert_eq!(value(&m, "runner_medic_log_lines_total"), Some(0.0), "{m}");
     assert!(state_is(&m, "Zx8Kq2LmP", "healthy"), "{m}");
     h3.token.cancel();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_container_restart_seen_live_is_not_counted_again_by_the_next_run() {
-    let dir = state_dir("live");
-    let state = dir.join("positions.json").to_str().unwrap().to_owned();
-    let with_state = |o: &mut runner_medic::config::DaemonOverrides| {
-        o.state_file = Some(state.clone());
-    };
+    let state = StateFile::new("live");
     let kube = cluster().await;
     let pod = add_pod(&kube, DEPLOY, "x2x7k");
     let base = at(recent(), -20_000);
     write(&kube, &pod, DEPLOY, base, &forbidden(RID));
     write(&kube, &pod, DEPLOY, at(base, 1000), &forbidden(RID));
-    let h = start(kube, settings(with_state)).await;
+    let h = start(kube, state.settings()).await;
     wait_metrics(h.daemon.addr, "2 lines", |m| {
         value(m, "runner_medic_log_lines_total") == Some(2.0)
     })
@@ -678,7 +685,7 @@ async fn a_container_restart_seen_live_is_not_counted_again_by_the_next_run() {
     h.daemon.done.await.unwrap();
     // The next run reads the old instance too (a crash's last words), but
     // only into health.
-    let h2 = start(h.kube.clone(), settings(with_state)).await;
+    let h2 = start(h.kube.clone(), state.settings()).await;
     let m = wait_metrics(h2.daemon.addr, "both instances replayed", |m| {
         value(m, "runner_medic_log_lines_resumed_total") == Some(3.0)
     })
@@ -686,20 +693,15 @@ async fn a_container_restart_seen_live_is_not_counted_again_by_the_next_run() {
     assert_eq!(value(&m, "runner_medic_log_lines_total"), Some(0.0), "{m}");
     assert_eq!(consecutive_forbidden(&m), Some(2.0), "{m}");
     h2.token.cancel();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instances_that_came_and_went_while_runner_medic_was_down_are_gaps() {
-    let dir = state_dir("gaps");
-    let state = dir.join("positions.json").to_str().unwrap().to_owned();
-    let with_state = |o: &mut runner_medic::config::DaemonOverrides| {
-        o.state_file = Some(state.clone());
-    };
+    let state = StateFile::new("gaps");
     let kube = cluster().await;
     let pod = add_pod(&kube, DEPLOY, "x2x7k");
     write(&kube, &pod, DEPLOY, at(recent(), -5000), &forbidden(RID));
-    let h = start(kube, settings(with_state)).await;
+    let h = start(kube, state.settings()).await;
     wait_metrics(h.daemon.addr, "1 line", |m| {
         value(m, "runner_medic_log_lines_total") == Some(1.0)
     })
@@ -710,30 +712,25 @@ async fn instances_that_came_and_went_while_runner_medic_was_down_are_gaps() {
     h.kube.cluster.restart_container(NS, &pod, DEPLOY, false);
     h.kube.cluster.restart_container(NS, &pod, DEPLOY, false);
     write(&h.kube, &pod, DEPLOY, recent(), &forbidden(RID));
-    let h2 = start(h.kube.clone(), settings(with_state)).await;
+    let h2 = start(h.kube.clone(), state.settings()).await;
     let m = wait_metrics(h2.daemon.addr, "the new instance", |m| {
         value(m, "runner_medic_log_lines_total") == Some(1.0)
     })
     .await;
     assert_eq!(value(&m, "runner_medic_log_gaps_total"), Some(1.0), "{m}");
     h2.token.cancel();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_stopped_in_the_middle_of_its_replay_keeps_the_previous_mark() {
-    let dir = state_dir("replay");
-    let state = dir.join("positions.json").to_str().unwrap().to_owned();
-    let with_state = |o: &mut runner_medic::config::DaemonOverrides| {
-        o.state_file = Some(state.clone());
-    };
+    let state = StateFile::new("replay");
     let kube = cluster().await;
     let pod = add_pod(&kube, DEPLOY, "x2x7k");
     let base = at(recent(), -20_000);
     for i in 0..5 {
         write(&kube, &pod, DEPLOY, at(base, i * 1000), &forbidden(RID));
     }
-    let h = start(kube, settings(with_state)).await;
+    let h = start(kube, state.settings()).await;
     wait_metrics(h.daemon.addr, "5 lines", |m| {
         value(m, "runner_medic_log_lines_total") == Some(5.0)
     })
@@ -747,7 +744,7 @@ async fn a_run_stopped_in_the_middle_of_its_replay_keeps_the_previous_mark() {
         after: 1,
     });
     h.kube.cluster.inject(Fault::HangLog { pod: pod.clone() });
-    let h2 = start(h.kube.clone(), settings(with_state)).await;
+    let h2 = start(h.kube.clone(), state.settings()).await;
     wait_metrics(h2.daemon.addr, "one line replayed", |m| {
         value(m, "runner_medic_log_lines_resumed_total") == Some(1.0)
     })
@@ -755,7 +752,7 @@ async fn a_run_stopped_in_the_middle_of_its_replay_keeps_the_previous_mark() {
     tokio::time::sleep(Duration::from_millis(1500)).await; // a mark timer's worth
     h2.token.cancel();
     h2.daemon.done.await.unwrap();
-    let h3 = start(h2.kube.clone(), settings(with_state)).await;
+    let h3 = start(h2.kube.clone(), state.settings()).await;
     let m = wait_metrics(h3.daemon.addr, "all 5 replayed", |m| {
         value(m, "runner_medic_log_lines_resumed_total") == Some(5.0)
     })
@@ -766,7 +763,6 @@ async fn a_run_stopped_in_the_middle_of_its_replay_keeps_the_previous_mark() {
         "counted twice: {m}"
     );
     h3.token.cancel();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -136,25 +136,8 @@ async fn watch_follows_a_kubeconfig_cluster_exports_strict_openmetrics_and_leaks
     std::fs::create_dir_all(&dir).unwrap();
     let kubeconfig = dir.join("kubeconfig");
     std::fs::write(&kubeconfig, kube.kubeconfig("gitlab-runner")).unwrap();
-    let mut run = spawn(
-        &[
-            "watch",
-            "--namespace",
-            "gitlab-runner",
-            "--listen",
-            "127.0.0.1:0",
-            "--log-format",
-            "json",
-            "--log-level",
-            "runner_medic=debug,warn",
-            "--state-file",
-            dir.join("positions.json").to_str().unwrap(),
-        ],
-        &kubeconfig,
-    );
-    let started = run.wait_log("watching");
-    let v: serde_json::Value = serde_json::from_str(&started).unwrap();
-    let addr: std::net::SocketAddr = v["listen"].as_str().unwrap().parse().unwrap();
+    let state = dir.join("positions.json");
+    let (mut run, addr) = spawn_watch(&["--state-file", state.to_str().unwrap()], &kubeconfig);
     let metrics = wait_metrics(addr, "all lines", |m| {
         value(m, "runner_medic_log_lines_total") == Some(5.0)
     })
@@ -212,29 +195,34 @@ async fn watch_follows_a_kubeconfig_cluster_exports_strict_openmetrics_and_leaks
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Starts `watch` with a state file; returns it and its admin address.
-fn spawn_with_state(
-    kubeconfig: &std::path::Path,
-    state: &std::path::Path,
-) -> (Running, std::net::SocketAddr) {
-    let mut run = spawn(
-        &[
-            "watch",
-            "--namespace",
-            "gitlab-runner",
-            "--listen",
-            "127.0.0.1:0",
-            "--log-format",
-            "json",
-            "--state-file",
-            state.to_str().unwrap(),
-        ],
-        kubeconfig,
-    );
+/// Starts `watch` on namespace gitlab-runner (JSON debug logs, any free
+/// port) with `extra` arguments; returns it once it listens, and where.
+fn spawn_watch(extra: &[&str], kubeconfig: &std::path::Path) -> (Running, std::net::SocketAddr) {
+    let mut args = vec![
+        "watch",
+        "--namespace",
+        "gitlab-runner",
+        "--listen",
+        "127.0.0.1:0",
+        "--log-format",
+        "json",
+        "--log-level",
+        "runner_medic=debug,warn",
+    ];
+    args.extend_from_slice(extra);
+    let mut run = spawn(&args, kubeconfig);
     let started = run.wait_log("watching");
     let v: serde_json::Value = serde_json::from_str(&started).unwrap();
     let addr = v["listen"].as_str().unwrap().parse().unwrap();
     (run, addr)
+}
+
+/// [`spawn_watch`] with a state file.
+fn spawn_with_state(
+    kubeconfig: &std::path::Path,
+    state: &std::path::Path,
+) -> (Running, std::net::SocketAddr) {
+    spawn_watch(&["--state-file", state.to_str().unwrap()], kubeconfig)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -324,17 +312,8 @@ async fn watch_with_remediation_on_carries_out_the_seed_runbook_once() {
     let token_file = dir.join("gitlab-token");
     std::fs::write(&token_file, format!("{SIM_PAT}\n")).unwrap();
     let url = world.gitlab.url();
-    let mut run = spawn(
+    let (mut run, addr) = spawn_watch(
         &[
-            "watch",
-            "--namespace",
-            "gitlab-runner",
-            "--listen",
-            "127.0.0.1:0",
-            "--log-format",
-            "json",
-            "--log-level",
-            "runner_medic=debug,warn",
             "--remediation",
             "on",
             "--strategy",
@@ -350,9 +329,6 @@ async fn watch_with_remediation_on_carries_out_the_seed_runbook_once() {
         ],
         &kubeconfig,
     );
-    let started = run.wait_log("watching");
-    let v: serde_json::Value = serde_json::from_str(&started).unwrap();
-    let addr: std::net::SocketAddr = v["listen"].as_str().unwrap().parse().unwrap();
     wait_metrics(addr, "a healthy seed runner", |m| {
         state_is(m, "HYErDk_6w", "healthy")
     })
