@@ -23,16 +23,11 @@ use runner_medic::sim::kube::{FakeKube, Options};
 use runner_medic::sim::render::{Entry, Style, render};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const NS: &str = "gitlab-runner";
+#[path = "support/mod.rs"]
+mod support;
+use support::arg;
 
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+const NS: &str = "gitlab-runner";
 
 /// Line `i` of a runner: a healthy runner polls and runs jobs; a stale one
 /// (one in fifty, as in a fleet with a few broken runners) is rejected and

@@ -196,7 +196,8 @@ pub struct DaemonArgs {
         help_heading = "Remediation"
     )]
     pub gitlab_token_file: Option<PathBuf>,
-    /// Where to look runners up: instance, group:PATH or project:PATH [default: instance].
+    /// Where to look runners up, required with remediation: group:PATH and
+    /// project:PATH separated by commas, or `instance` (every runner; an admin token).
     #[arg(
         long,
         value_name = "SCOPE",

@@ -112,6 +112,7 @@ fn deployment(
         style,
         labels: BTreeMap::from([("app".to_owned(), "gitlab-runner".to_owned())]),
         preregistered: preregistered.map(str::to_owned),
+        sidecars: Vec::new(),
     }
 }
 
@@ -161,7 +162,7 @@ fn remediation(
             rate: 10.0,
             timeout: Duration::from_secs(5),
             attempts: 2,
-            scope: RunnerScope::Instance,
+            scopes: vec![RunnerScope::Group("platform".into())],
             ca_pem: None,
         }),
         lease,
@@ -170,6 +171,9 @@ fn remediation(
         secret_key: "runner-token".into(),
         narrate: Some(narrate),
         recreate_settings: Default::default(),
+        runner_container: None,
+        clock_skew: Duration::ZERO,
+        recheck: Duration::from_secs(300),
     }
 }
 

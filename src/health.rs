@@ -185,6 +185,30 @@ pub struct RunnerHealth {
     pub token_reset_failed_at: Option<Stamp>,
     /// Last warning that the token is about to expire (rotation disabled).
     pub token_expiring_at: Option<Stamp>,
+    /// Containers whose lines named this runner (at most [`MAX_SOURCES`]
+    /// kept; more is recorded as an empty name, which matches no container).
+    pub containers: Vec<Arc<str>>,
+    /// Pods whose runner process registered or verified this runner, by
+    /// their own lines (the log's proof that the pod runs it).
+    pub bound_pods: Vec<Arc<str>>,
+}
+
+/// At most this many containers and bound pods are kept per runner.
+pub const MAX_SOURCES: usize = 8;
+
+fn remember(list: &mut Vec<Arc<str>>, item: &Arc<str>) {
+    if list.iter().any(|x| x == item) {
+        return;
+    }
+    if list.len() >= MAX_SOURCES {
+        // Too many to tell apart: an empty name stands for "others", which
+        // no check accepts.
+        if !list.iter().any(|x| x.is_empty()) {
+            list.push(Arc::from(""));
+        }
+        return;
+    }
+    list.push(item.clone());
 }
 
 impl RunnerHealth {
@@ -217,6 +241,8 @@ impl RunnerHealth {
             token_expiring_at: None,
             verify_rejections: 0,
             first_verify_rejected: None,
+            containers: Vec::new(),
+            bound_pods: Vec::new(),
         }
     }
 
@@ -299,6 +325,10 @@ pub struct Tracker {
     max_runners: usize,
     /// Runners refused because of `max_runners`.
     refused: u64,
+    /// (pod, container) that registered a runner with a legacy registration
+    /// token and has not named a runner since: the next runner it names is
+    /// the one it registered.
+    registered_in: HashMap<(Arc<str>, Arc<str>), ()>,
 }
 
 /// What [`Tracker::observe`] did with an event.
@@ -375,6 +405,13 @@ impl Tracker {
         self.seq += 1;
         let stamp = Stamp { at, seq: self.seq };
         self.record_workload(origin, event, stamp);
+        if event.class == Class::RegisterOk && is_registration_token_line(event) {
+            if self.registered_in.len() >= 4096 {
+                self.registered_in.clear(); // bounded: forgets, never grows
+            }
+            self.registered_in
+                .insert((origin.pod.clone(), origin.container.clone()), ());
+        }
         // Fast path: the same runner of the same workload as the last line
         // (the common case) needs one lookup and no key construction.
         let cached = self.last.as_ref().is_some_and(|last| {
@@ -420,6 +457,24 @@ impl Tracker {
         };
         entry.last_seen = stamp;
         entry.counts[event.class.index()] += 1;
+        remember(&mut entry.containers, &origin.container);
+        if matches!(
+            event.class,
+            Class::VerifyOk | Class::VerifyRemoved | Class::TokenResetOk
+        ) && !entry.registration_token
+        {
+            // The pod verified (or rotated) the token it holds: its runner.
+            remember(&mut entry.bound_pods, &origin.pod);
+        }
+        if !self.registered_in.is_empty()
+            && !entry.registration_token
+            && self
+                .registered_in
+                .remove(&(origin.pod.clone(), origin.container.clone()))
+                .is_some()
+        {
+            remember(&mut entry.bound_pods, &origin.pod);
+        }
         if entry.pods.last() != Some(&origin.pod) {
             entry.pods.retain(|p| p != &origin.pod);
             entry.pods.push(origin.pod.clone());
@@ -665,6 +720,10 @@ pub struct RunnerView {
     /// the runner logged next in the same pod (its token's new short id,
     /// which is how GitLab knows the runner now).
     pub rotated_to: Option<RunnerId>,
+    /// Containers whose lines named this runner.
+    pub containers: Vec<Arc<str>>,
+    /// Pods that registered or verified this runner by their own lines.
+    pub bound_pods: Vec<Arc<str>>,
 }
 
 impl RunnerView {
@@ -740,6 +799,8 @@ impl Tracker {
                     first_verify_rejected: r.first_verify_rejected.and_then(|s| s.at),
                     finding: Finding::Unknown,
                     rotated_to: r.token_reset_at.and_then(|reset| self.successor(r, &reset)),
+                    containers: r.containers.clone(),
+                    bound_pods: r.bound_pods.clone(),
                 }
             })
             .collect()

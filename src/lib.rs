@@ -32,6 +32,7 @@ pub mod parse;
 pub mod pipeline;
 pub mod redact;
 pub mod remediate;
+pub mod selector;
 pub mod shutdown;
 pub mod sim;
 pub mod source;

@@ -290,6 +290,7 @@ pub struct Metrics {
     decisions: Family<DecisionLabels, Counter>,
     in_progress: Gauge,
     circuit_open: Family<WorkloadLabels, Gauge>,
+    gitlab_disagrees: Family<RunnerLabels, Gauge>,
     remediation_duration: Family<StrategyLabels, Histogram>,
     gitlab_requests: Family<GitlabLabels, Counter>,
     webhook_requests: Family<ResultLabels, Counter>,
@@ -330,6 +331,7 @@ impl Metrics {
             decisions: Family::default(),
             in_progress: Gauge::default(),
             circuit_open: Family::default(),
+            gitlab_disagrees: Family::default(),
             // 5 s .. ~40 min
             remediation_duration: Family::new_with_constructor(|| {
                 Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
@@ -472,6 +474,11 @@ impl Metrics {
             "remediation_circuit_open",
             "1 when a workload's remediation circuit breaker is open (a person must reset it)",
             m.circuit_open.clone(),
+        );
+        r.register(
+            "runner_gitlab_disagrees",
+            "1 while GitLab heard from a runner after the rejections its log shows: forged log lines, or something between the pod and GitLab answering 403",
+            m.gitlab_disagrees.clone(),
         );
         r.register_with_unit(
             "remediation_duration",
@@ -701,6 +708,27 @@ impl Metrics {
                 workload: workload.into(),
             })
             .set(i64::from(open));
+    }
+
+    /// GitLab's record contradicts a runner's log (`Some(true)`), agrees or
+    /// was not asked (`Some(false)`), or the runner is gone (`None`: the
+    /// series is removed).
+    pub fn gitlab_disagrees(&self, key: &RunnerKey, disagrees: Option<bool>) {
+        let labels = RunnerLabels {
+            namespace: key.namespace.clone(),
+            workload: key.workload.clone(),
+            runner: Arc::from(key.runner.as_str()),
+        };
+        match disagrees {
+            Some(d) => {
+                self.gitlab_disagrees
+                    .get_or_create(&labels)
+                    .set(i64::from(d));
+            }
+            None => {
+                self.gitlab_disagrees.remove(&labels);
+            }
+        }
     }
 
     /// This replica holds the lease (or not).

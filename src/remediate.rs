@@ -44,6 +44,11 @@ use history::{Store, WorkloadHistory};
 use lease::LeaseConfig;
 use policy::{Decision, Identity, Local, Mode, Policy, Remote, Strategy, Trigger, Verdict};
 
+/// Two alerts about the same runner.
+fn same_runner(a: &AlertRequest, b: &AlertRequest) -> bool {
+    a.namespace == b.namespace && a.workload == b.workload && a.runner == b.runner
+}
+
 /// An alert that names a runner (from the Alertmanager webhook).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertRequest {
@@ -77,6 +82,14 @@ pub struct RemediationConfig {
     /// `recreate`: settings of a workload's runner (`<namespace>.<workload>`)
     /// when none were captured from GitLab while it was healthy.
     pub recreate_settings: BTreeMap<String, history::RunnerSettings>,
+    /// The runner's container in its pods (`None`: named like the workload,
+    /// as the gitlab-runner chart does).
+    pub runner_container: Option<String>,
+    /// How far GitLab's and the nodes' clocks may disagree.
+    pub clock_skew: Duration,
+    /// How long GitLab's answers about a candidate are reused for decisions
+    /// that do not act.
+    pub recheck: Duration,
 }
 
 /// The remediation task.
@@ -101,6 +114,25 @@ pub struct Controller {
     /// A token issued but not yet written to its Secret, per workload key:
     /// memory only, never persisted or logged.
     tokens: HashMap<String, gitlab::Secret>,
+    /// History entries that cannot be read, per workload key (fail closed).
+    unreadable: BTreeMap<String, String>,
+    /// Workload keys whose circuit the metrics show open.
+    circuits: HashSet<String>,
+    /// GitLab's and the cluster's answers per candidate, reused for
+    /// decisions that do not act for `recheck` (quiet when idle).
+    cache: HashMap<RunnerKey, Cached>,
+    /// Runners whose GitLab record disagrees with their log (metric series).
+    disputed: HashSet<RunnerKey>,
+    /// GitLab's last health answer, shared by candidates for `recheck`.
+    version: Option<(tokio::time::Instant, Result<(), String>)>,
+}
+
+/// Answers gathered for a candidate, and when.
+#[derive(Debug, Clone)]
+struct Cached {
+    at: tokio::time::Instant,
+    remote: Remote,
+    owner: Option<pods::Owner>,
 }
 
 impl std::fmt::Debug for Controller {
@@ -158,6 +190,11 @@ impl Controller {
             settings: BTreeMap::new(),
             captured: HashSet::new(),
             tokens: HashMap::new(),
+            unreadable: BTreeMap::new(),
+            circuits: HashSet::new(),
+            cache: HashMap::new(),
+            disputed: HashSet::new(),
+            version: None,
         })
     }
 
@@ -173,8 +210,19 @@ impl Controller {
         loop {
             tokio::select! {
                 _ = token.cancelled() => break,
-                _ = tick.tick() => self.evaluate(None, &token).await,
-                Some(alert) = self.alerts.recv() => self.evaluate(Some(alert), &token).await,
+                _ = tick.tick() => self.evaluate(Vec::new(), &token).await,
+                Some(alert) = self.alerts.recv() => {
+                    // Alerts arrive in bursts (one webhook call can carry
+                    // dozens, Alertmanager repeats them): one evaluation per
+                    // runner for the whole burst.
+                    let mut batch = vec![alert];
+                    while let Ok(a) = self.alerts.try_recv() {
+                        if !batch.iter().any(|b| same_runner(b, &a)) {
+                            batch.push(a);
+                        }
+                    }
+                    self.evaluate(batch, &token).await
+                }
             }
         }
         self.metrics.in_progress(false);
@@ -184,7 +232,7 @@ impl Controller {
         self.config.policy.mode == Mode::On
     }
 
-    async fn evaluate(&mut self, alert: Option<AlertRequest>, token: &CancellationToken) {
+    async fn evaluate(&mut self, alerts: Vec<AlertRequest>, token: &CancellationToken) {
         if self.config.policy.mode == Mode::Off {
             return;
         }
@@ -192,23 +240,80 @@ impl Controller {
             self.loaded = false; // reload the history when we lead again
             return;
         }
-        if self.acting() && !self.loaded {
-            match self.store.load().await {
-                Ok(loaded) => {
-                    self.history = loaded.histories;
-                    self.settings.extend(loaded.settings);
-                    self.loaded = true;
-                    for (k, h) in &self.history {
-                        if let Some((ns, w)) = k.split_once('.') {
-                            self.metrics.circuit(ns, w, h.circuit_open);
-                        }
-                    }
+        if self.acting() && !self.reload(token).await {
+            return;
+        }
+        let views: Arc<Vec<RunnerView>> = self.snapshot.borrow().runners.clone();
+        self.forget_gone(&views);
+        self.capture_settings(&views).await;
+        let strategy = self.config.policy.strategy;
+        let mut candidates: Vec<(&RunnerView, Trigger)> = Vec::new();
+        if alerts.is_empty() {
+            candidates.extend(
+                views
+                    .iter()
+                    .filter(|r| policy::is_candidate(strategy, r))
+                    .map(|r| (r, Trigger::Local)),
+            );
+        }
+        for a in &alerts {
+            let found = views.iter().find(|r| {
+                *r.key.namespace == *a.namespace
+                    && *r.key.workload == *a.workload
+                    && r.key.runner.matches(&a.runner)
+            });
+            match found {
+                Some(r) if !candidates.iter().any(|(c, _)| c.key == r.key) => {
+                    candidates.push((r, Trigger::Alert(a.alertname.clone())))
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot read the remediation history; not acting until it can be read");
-                    return;
+                Some(_) => {}
+                None => {
+                    tracing::info!(alert = %a.alertname, runner = %a.runner, "alert names no tracked runner; ignored");
                 }
             }
+        }
+        for (view, trigger) in candidates {
+            if token.is_cancelled() {
+                return;
+            }
+            self.consider(view, trigger, &views, token).await;
+        }
+    }
+
+    /// Reads the history ConfigMap (every evaluation while acting, so a
+    /// person's edit, such as removing a key to reset a circuit breaker,
+    /// takes effect within one interval). False: it cannot be read, and
+    /// nothing is done.
+    async fn reload(&mut self, token: &CancellationToken) -> bool {
+        let loaded = match self.store.load().await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the remediation history; not acting until it can be read");
+                return false;
+            }
+        };
+        for (k, e) in &loaded.unreadable {
+            if self.unreadable.get(k) != Some(e) {
+                tracing::warn!(key = %k, error = %e, configmap = history::CONFIGMAP, "unreadable remediation history entry: its workload is not remediated until the entry is fixed or removed");
+            }
+        }
+        self.unreadable = loaded.unreadable;
+        self.history = loaded.histories;
+        self.settings.extend(loaded.settings);
+        let open: HashSet<String> = self
+            .history
+            .iter()
+            .filter(|(_, h)| h.circuit_open)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in self.circuits.union(&open) {
+            if let Some((ns, w)) = k.split_once('.') {
+                self.metrics.circuit(ns, w, open.contains(k));
+            }
+        }
+        self.circuits = open;
+        if !self.loaded {
+            self.loaded = true;
             // A remediation interrupted by a restart continues where it stopped.
             let pending: Vec<String> = self
                 .history
@@ -220,35 +325,23 @@ impl Controller {
                 self.resume(&key, token).await;
             }
         }
-        let views: Arc<Vec<RunnerView>> = self.snapshot.borrow().runners.clone();
-        self.capture_settings(&views).await;
-        let strategy = self.config.policy.strategy;
-        let candidates: Vec<(&RunnerView, Trigger)> = match &alert {
-            Some(a) => {
-                let found = views.iter().find(|r| {
-                    *r.key.namespace == *a.namespace
-                        && *r.key.workload == *a.workload
-                        && r.key.runner.matches(&a.runner)
-                });
-                match found {
-                    Some(r) => vec![(r, Trigger::Alert(a.alertname.clone()))],
-                    None => {
-                        tracing::info!(alert = %a.alertname, runner = %a.runner, "alert names no tracked runner; ignored");
-                        vec![]
-                    }
-                }
-            }
-            None => views
-                .iter()
-                .filter(|r| policy::is_candidate(strategy, r))
-                .map(|r| (r, Trigger::Local))
-                .collect(),
-        };
-        for (view, trigger) in candidates {
-            if token.is_cancelled() {
-                return;
-            }
-            self.consider(view, trigger, &views, token).await;
+        true
+    }
+
+    /// Drops what is kept about runners that are no longer tracked, and
+    /// answers older than `recheck`.
+    fn forget_gone(&mut self, views: &[RunnerView]) {
+        let recheck = self.config.recheck;
+        self.cache.retain(|_, c| c.at.elapsed() < recheck);
+        let gone: Vec<RunnerKey> = self
+            .disputed
+            .iter()
+            .filter(|k| !views.iter().any(|v| v.key == **k))
+            .cloned()
+            .collect();
+        for k in gone {
+            self.metrics.gitlab_disagrees(&k, None);
+            self.disputed.remove(&k);
         }
     }
 
@@ -260,19 +353,23 @@ impl Controller {
         token: &CancellationToken,
     ) {
         let key = history::key(&view.key.namespace, &view.key.workload);
-        let empty = WorkloadHistory::default();
-        let history = self.history.get(&key).unwrap_or(&empty);
+        let history = self.history.get(&key).cloned().unwrap_or_default();
         let busy = self
             .history
             .iter()
             .find(|(_, h)| h.in_flight.is_some())
             .map(|(k, _)| k.replace('.', "/"));
+        let runner_container = self
+            .config
+            .runner_container
+            .clone()
+            .unwrap_or_else(|| view.key.workload.to_string());
         let local = Local {
             trigger,
             // Dry-run takes no lease: every replica may report what it would do.
             leader: !self.acting() || *self.leader.borrow(),
             busy,
-            history,
+            history: &history,
             pod_mates: views
                 .iter()
                 .filter(|m| m.key != view.key && m.pod() == view.pod() && !m.registration_token)
@@ -286,25 +383,99 @@ impl Controller {
                     _ => true,
                 })
                 .collect(),
+            runner_container: &runner_container,
+            history_error: self.unreadable.get(&key).map(|e| {
+                format!(
+                    "key {key} of ConfigMap {}: {e}; fix or remove it",
+                    history::CONFIGMAP
+                )
+            }),
         };
-        let policy = &self.config.policy;
-        let mut decision = policy::precheck(policy, view, &local, Timestamp::now());
+        let policy = self.config.policy.clone();
+        let mut decision = policy::precheck(&policy, view, &local, Timestamp::now());
         let mut owner = None;
         let mut facts = executor::Facts::default();
         if decision.verdict != Verdict::Refuse {
-            let (remote, o) = self.gather(view).await;
-            owner = o;
-            decision = policy::preflight(policy, view, decision, &remote);
-            if let Identity::Unique { id, .. } = remote.identity {
+            // GitLab is asked only for a candidate that passed every local
+            // check, and its answers are reused for `recheck` unless acting.
+            let cached = self
+                .cache
+                .get(&view.key)
+                .filter(|c| c.at.elapsed() < self.config.recheck)
+                .cloned();
+            let fresh = cached.is_none();
+            let c = match cached {
+                Some(c) => c,
+                None => self.gather_cached(view, false).await,
+            };
+            decision = policy::preflight(&policy, view, decision, &c.remote);
+            let c = if decision.verdict == Verdict::Act && !fresh {
+                // Acting needs today's answers, not the cache's.
+                let c = self.gather_cached(view, true).await;
+                let again = policy::precheck(&policy, view, &local, Timestamp::now());
+                decision = policy::preflight(&policy, view, again, &c.remote);
+                c
+            } else {
+                c
+            };
+            owner = c.owner;
+            if let Identity::Unique { id, .. } = c.remote.identity {
                 facts.gitlab_id = Some(id);
             }
-            facts.secret = remote.secret.and_then(Result::ok);
+            facts.secret = c.remote.secret.and_then(Result::ok);
+            facts.rejected_since = view.first_forbidden.or(view.first_verify_rejected);
+        }
+        let disagrees = decision
+            .refusal()
+            .is_some_and(|c| c.name == "corroboration")
+            && decision
+                .checks
+                .iter()
+                .any(|c| c.name == "corroboration" && c.detail.starts_with("GitLab heard"));
+        if disagrees || self.disputed.contains(&view.key) {
+            self.metrics.gitlab_disagrees(&view.key, Some(disagrees));
+            if disagrees {
+                self.disputed.insert(view.key.clone());
+            }
         }
         self.record(view, &decision, owner.as_ref()).await;
         if decision.verdict == Verdict::Act {
             facts.owner = owner;
             self.execute(view, &decision, facts, token).await;
         }
+    }
+
+    /// Gathers a candidate's facts and keeps them for `recheck`. GitLab's
+    /// health (`/version`) is shared by every candidate for that long too,
+    /// unless `acting`: a write is decided on answers read now.
+    async fn gather_cached(&mut self, view: &RunnerView, acting: bool) -> Cached {
+        let health = match &self.version {
+            Some((at, h)) if !acting && at.elapsed() < self.config.recheck => h.clone(),
+            _ => {
+                let h = match &self.gitlab {
+                    Some(g) => g.version().await.map(|_| ()).map_err(|e| e.to_string()),
+                    None => Err("no GitLab configured".into()),
+                };
+                // An outage is asked about again at the next evaluation.
+                self.version = h.is_ok().then(|| (tokio::time::Instant::now(), h.clone()));
+                h
+            }
+        };
+        let (remote, owner) = self.gather(view, health).await;
+        let c = Cached {
+            at: tokio::time::Instant::now(),
+            remote,
+            owner,
+        };
+        // Failed reads (an outage, a cut listing) are not kept: the next
+        // evaluation asks again, so a recovery is seen at once.
+        let complete = c.remote.gitlab.is_ok()
+            && !matches!(c.remote.identity, Identity::Failed(_))
+            && !matches!(c.remote.record, Some(Err(_)));
+        if complete {
+            self.cache.insert(view.key.clone(), c.clone());
+        }
+        c
     }
 
     /// `recreate` needs the settings of a runner that may be gone when it
@@ -318,10 +489,21 @@ impl Controller {
             return;
         };
         for v in views {
+            // Only a runner the pod proved it runs (it verified the token
+            // in its own runner container) lends its settings to the
+            // workload: lines about other runners must not decide what a
+            // recreate creates.
+            let container = self
+                .config
+                .runner_container
+                .as_deref()
+                .unwrap_or(&v.key.workload);
             if v.state != State::Healthy
                 || v.workflow != Workflow::AuthToken
                 || v.registration_token
                 || self.captured.contains(&v.key)
+                || !v.bound_pods.iter().any(|p| **p == *v.pod())
+                || v.containers.iter().any(|c| **c != *container)
             {
                 continue;
             }
@@ -370,7 +552,12 @@ impl Controller {
         }
         self.last.insert(view.key.clone(), sig);
         let cluster = self.cluster(&view.key.namespace);
-        let reference = owner.map(|o| cluster.reference(&o.kind, &o.name));
+        // Before the owner is read (a local refusal), the workload is named
+        // as the chart deploys it: a Deployment.
+        let reference = Some(match owner {
+            Some(o) => cluster.reference(&o.kind, &o.name),
+            None => cluster.reference("Deployment", &view.key.workload),
+        });
         // Refusals for "not yet" reasons are not worth an Event.
         let quiet = matches!(
             sig.1,
@@ -386,7 +573,11 @@ impl Controller {
     }
 
     /// Reads what the preflight needs from the cluster and GitLab.
-    async fn gather(&self, view: &RunnerView) -> (Remote, Option<pods::Owner>) {
+    async fn gather(
+        &self,
+        view: &RunnerView,
+        gitlab: Result<(), String>,
+    ) -> (Remote, Option<pods::Owner>) {
         let cluster = self.cluster(&view.key.namespace);
         let owner = match cluster.owner(view.pod()).await {
             Ok(o) => o,
@@ -398,30 +589,32 @@ impl Controller {
         let (paused, rollout_paused) = owner
             .as_ref()
             .map_or((false, false), |o| (o.paused, o.rollout_paused));
-        let gitlab = match &self.gitlab {
-            Some(g) => g.version().await.map(|_| ()).map_err(|e| e.to_string()),
-            None => Err("no GitLab configured".into()),
-        };
-        let identity = if !self.config.policy.strategy.mutates_gitlab() || gitlab.is_err() {
-            Identity::NotNeeded
-        } else {
-            match &self.gitlab {
-                // After a lost rotation GitLab knows the runner by its
-                // rotated token's short id.
-                Some(g) => match g
-                    .find_runners(view.rotated_to.as_ref().unwrap_or(&view.key.runner))
-                    .await
-                {
-                    Ok(found) if found.len() == 1 => Identity::Unique {
-                        id: found[0].id,
-                        short_sha: found[0].short_sha.clone(),
-                    },
-                    Ok(found) if found.is_empty() => Identity::None,
-                    Ok(found) => Identity::Several(found.len()),
-                    Err(e) => Identity::Failed(e.to_string()),
+        // Every strategy, restart included, needs GitLab's record of the
+        // runner: it is the second witness to the log's rejections.
+        let identity = match (&self.gitlab, &gitlab) {
+            (_, Err(_)) => Identity::NotNeeded,
+            // After a lost rotation GitLab knows the runner by its
+            // rotated token's short id.
+            (Some(g), Ok(())) => match g
+                .find_runners(view.rotated_to.as_ref().unwrap_or(&view.key.runner))
+                .await
+            {
+                Ok(found) if found.len() == 1 => Identity::Unique {
+                    id: found[0].id,
+                    short_sha: found[0].short_sha.clone(),
+                    creation_method: found[0].creation_method.clone(),
                 },
-                None => Identity::Failed("no GitLab configured".into()),
+                Ok(found) if found.is_empty() => Identity::None,
+                Ok(found) => Identity::Several(found.len()),
+                Err(e) => Identity::Failed(e.to_string()),
+            },
+            (None, Ok(())) => Identity::Failed("no GitLab configured".into()),
+        };
+        let record = match (&self.gitlab, &identity) {
+            (Some(g), Identity::Unique { id, .. }) => {
+                Some(g.record(*id).await.map_err(|e| e.to_string()))
             }
+            _ => None,
         };
         let strategy = self.config.policy.strategy;
         let (mut scope, mut secret, mut settings) = (None, None, None);
@@ -439,6 +632,7 @@ impl Controller {
                     &view.key.namespace,
                     view.pod(),
                     &self.config.secret_key,
+                    &view.key.runner,
                 )
                 .await,
             );
@@ -464,6 +658,8 @@ impl Controller {
             rollout_paused,
             gitlab,
             identity,
+            record,
+            clock_skew: self.config.clock_skew,
             scope,
             secret,
             settings,

@@ -74,6 +74,7 @@ fn all_metrics() -> String {
     m.remediation("ns", "w", "reregister", "succeeded", 12.0);
     m.in_progress(false);
     m.circuit("ns", "w", false);
+    m.gitlab_disagrees(&key, Some(true));
     m.leader(true);
     m.webhook_request("accepted");
     Metrics::encode(&registry)
@@ -171,4 +172,31 @@ fn every_metric_the_alerts_and_dashboards_use_is_exported() {
         }
     }
     assert!(checked > 50, "{checked}");
+}
+
+/// The README's configuration example is a valid config file: every key it
+/// shows exists, and every value parses (check-config's own reader).
+#[test]
+fn the_readme_configuration_example_is_a_valid_config_file() {
+    let readme = readme();
+    let section = readme
+        .split_once("## Configuration")
+        .expect("a Configuration section")
+        .1;
+    let yaml = section
+        .split_once("```yaml\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .expect("a yaml block in the Configuration section")
+        .0;
+    let dir = std::env::temp_dir().join(format!("rm-readme-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("config.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    let read = runner_medic::config::read(&path);
+    let _ = std::fs::remove_dir_all(&dir);
+    let file = read.unwrap_or_else(|e| panic!("README's config example: {e}"));
+    assert_eq!(
+        file.remediation.gitlab.runner_scope.as_deref(),
+        Some("group:platform/ci,project:tools/ci")
+    );
 }

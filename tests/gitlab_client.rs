@@ -19,7 +19,7 @@ fn client(server: &MockServer, scope: RunnerScope) -> Gitlab {
             rate: 100.0,
             timeout: Duration::from_secs(5),
             attempts: 3,
-            scope,
+            scopes: vec![scope],
             ca_pem: None,
         },
         None,
@@ -259,7 +259,7 @@ async fn an_unreachable_gitlab_is_a_transport_error() {
             rate: 100.0,
             timeout: Duration::from_secs(2),
             attempts: 1,
-            scope: RunnerScope::Instance,
+            scopes: vec![RunnerScope::Instance],
             ca_pem: None,
         },
         None,
@@ -268,4 +268,116 @@ async fn an_unreachable_gitlab_is_a_transport_error() {
     let e = c.version().await.unwrap_err();
     assert_eq!(e.kind(), "transport");
     assert!(!e.to_string().contains("wiremock0001"));
+}
+
+#[tokio::test]
+async fn a_listing_that_cannot_be_complete_is_an_error_not_an_answer() {
+    let id = RunnerId::normalize("HYErDk_6w").unwrap();
+    // More pages announced, but no cursor to ask for them.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/graphql"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": {"runners": {
+                "pageInfo": {"hasNextPage": true, "endCursor": null}, "nodes": []}}})),
+        )
+        .mount(&server)
+        .await;
+    let e = client(&server, RunnerScope::Instance)
+        .find_runners(&id)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("listing is incomplete"), "{e}");
+    // No pageInfo at all: whether more follow cannot be told.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/graphql"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"data": {"runners": {"nodes": []}}})),
+        )
+        .mount(&server)
+        .await;
+    let e = client(&server, RunnerScope::Instance)
+        .find_runners(&id)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("hasNextPage"), "{e}");
+    // A second page that fails after the retries: the first page's
+    // "no match" is not taken as an answer.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/graphql"))
+        .and(body_string_contains("\"after\":null"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(
+            serde_json::json!([{"id": "gid://gitlab/Ci::Runner/5", "shortSha": "Zx8Kq2Lm", "runnerType": "GROUP_TYPE", "description": "a"}]),
+            true,
+            "c1",
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/graphql"))
+        .and(body_string_contains("\"after\":\"c1\""))
+        .respond_with(ResponseTemplate::new(500).set_body_string("oops"))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let e = client(&server, RunnerScope::Instance)
+        .find_runners(&id)
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(500), "{e}");
+}
+
+#[tokio::test]
+async fn the_record_reads_contacts_of_the_runner_and_its_managers() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/runners/6"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "id": 6, "description": "gitlab-runner-7d9c6b5f4-x2x7k", "runner_type": "project_type",
+            "contacted_at": "2026-03-02T08:01:57.000Z", "token_expires_at": null, "status": "online"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/runners/6/managers"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([
+            {"id": 8, "system_id": "r_abc123def456", "contacted_at": "2026-03-02T08:01:57.000Z"},
+            {"id": 9, "system_id": "r_0123456789ab", "contacted_at": "2026-03-02T09:30:00.000Z"}])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let r = client(&server, RunnerScope::Instance)
+        .record(6)
+        .await
+        .unwrap();
+    assert_eq!(r.description, "gitlab-runner-7d9c6b5f4-x2x7k");
+    assert_eq!(r.managers.len(), 2);
+    // The newest contact of any manager counts.
+    assert_eq!(
+        r.last_contact(),
+        Some("2026-03-02T09:30:00Z".parse().unwrap())
+    );
+    // An unreadable time is an error, not "never contacted".
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/runners/6"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"id": 6, "contacted_at": "yesterday"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/runners/6/managers"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([])))
+        .mount(&server)
+        .await;
+    let e = client(&server, RunnerScope::Instance)
+        .record(6)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("unreadable time"), "{e}");
 }

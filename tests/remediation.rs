@@ -3,15 +3,21 @@
 //! carried out and verified, and every unsafe case refused.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on bad fixtures
 
+#[path = "remediation/attacks.rs"]
+mod attacks;
 mod common;
 
 use std::time::Duration;
 
 use common::harness::{get, value};
 use common::world::*;
+use runner_medic::daemon::Daemon;
+use runner_medic::remediate::RemediationConfig;
 use runner_medic::remediate::policy::{Mode, Strategy};
 use runner_medic::sim::gitlab::GitlabFault;
+use runner_medic::sim::world::World;
 use runner_medic::sim::world::{SIM_PAT, Workflow};
+use tokio_util::sync::CancellationToken;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seed_runbook_is_carried_out_once_and_verified() {
@@ -343,6 +349,31 @@ async fn failed_verifications_open_the_circuit_and_cooldown_holds_retries() {
         1.0,
         "no second attempt"
     );
+    // A person resets the circuit as the README says (removing the key):
+    // it takes effect at the next evaluation, without a restart.
+    let all_decisions = |m: &str| -> f64 {
+        m.lines()
+            .filter(|l| l.starts_with("runner_medic_remediation_decisions_total{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    let before = all_decisions(&metrics(&d).await);
+    w.kube.cluster.put_object(
+        "configmaps",
+        "runner-medic",
+        "runner-medic-state",
+        serde_json::json!({"data": {}}),
+    );
+    let m = until(&d, "the circuit closed by the edit", |m| {
+        value(
+            m,
+            "runner_medic_remediation_circuit_open{namespace=\"gitlab-runner\",workload=\"gitlab-runner\"}",
+        ) == Some(0.0)
+            && all_decisions(m) > before
+    })
+    .await;
+    // The next decision is no longer the circuit's.
+    assert_eq!(decisions(&m, "refuse", "circuit"), 1.0, "{m}");
     token.cancel();
     d.done.await.unwrap();
     wt.cancel();
@@ -434,38 +465,7 @@ async fn the_alertmanager_webhook_authenticates_validates_and_routes() {
     {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let post = |auth: Option<&str>, body: String| {
-        let addr = d.addr;
-        let auth = auth.map(str::to_owned);
-        async move {
-            use tokio::io::{AsyncReadExt, AsyncWriteExt};
-            let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-            let mut req = format!(
-                "POST /api/v1/alerts HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
-                body.len()
-            );
-            if let Some(a) = auth {
-                req.push_str(&format!("Authorization: Bearer {a}\r\n"));
-            }
-            req.push_str("\r\n");
-            let _ = s.write_all(req.as_bytes()).await;
-            let _ = s.write_all(body.as_bytes()).await;
-            let mut buf = Vec::new();
-            let _ = s.read_to_end(&mut buf).await;
-            let text = String::from_utf8_lossy(&buf).into_owned();
-            let code: u16 = text
-                .split(' ')
-                .nth(1)
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(0);
-            (
-                code,
-                text.split_once("\r\n\r\n")
-                    .map(|(_, b)| b.to_owned())
-                    .unwrap_or_default(),
-            )
-        }
-    };
+    let post = |auth: Option<&'static str>, body: String| post_alerts(d.addr, auth, body);
     let alert = |runner: &str| {
         serde_json::json!({"version": "4", "status": "firing", "receiver": "runner-medic", "groupKey": "{}", "alerts": [
             {"status": "firing", "labels": {"alertname": "GitLabRunnerTokenRejected", "namespace": NS, "workload": "gitlab-runner", "runner": runner},
@@ -526,6 +526,110 @@ async fn the_alertmanager_webhook_authenticates_validates_and_routes() {
         decisions(m, "refuse", "state") >= 1.0
     })
     .await;
+    token.cancel();
+    wt.cancel();
+}
+
+/// One firing alert of the token-rejected kind for `runner`, `copies` times
+/// in one webhook call (Alertmanager repeats and groups them).
+fn alerts_body(runner: &str, copies: usize) -> String {
+    let one = serde_json::json!({"status": "firing", "labels": {"alertname": "RunnerAuthenticationTokenRejected", "namespace": NS, "workload": "gitlab-runner", "runner": runner},
+        "annotations": {}, "startsAt": "2026-03-02T10:00:00Z", "endsAt": "0001-01-01T00:00:00Z", "fingerprint": "x"});
+    serde_json::json!({"version": "4", "status": "firing", "receiver": "runner-medic", "groupKey": "{}",
+        "alerts": vec![one; copies]})
+    .to_string()
+}
+
+/// A dry-run daemon with the webhook, and the seed runner stuck (locked
+/// out, on the status page the webhook maps alerts with).
+async fn stuck_seed(
+    adjust: impl FnOnce(&mut RemediationConfig),
+) -> (World, CancellationToken, Daemon, CancellationToken) {
+    let (w, wt) = world().await;
+    seed(&w).await;
+    let (d, token) = daemon_with(
+        &w,
+        policy(Mode::DryRun, Strategy::Reregister),
+        "medic-a",
+        Some("hook-secret-123"),
+        adjust,
+    )
+    .await;
+    until(&d, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
+    w.gitlab.lock().expire(SEED_TOKEN);
+    until(&d, "locked out", |m| state_is(m, "HYErDk_6w", "locked_out")).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !get(d.addr, "/").await.1.contains("locked_out") && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (w, wt, d, token)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gitlab_is_quiet_when_idle_and_a_burst_of_alerts_is_one_evaluation() {
+    // No cache (recheck 0) and no ticks after the first: every GitLab call
+    // comes from the alerts.
+    let (w, wt, d, token) = stuck_seed(|r| {
+        r.interval = Duration::from_secs(3600);
+        r.recheck = Duration::ZERO;
+    })
+    .await;
+    let before = w.gitlab.requests().len();
+    let (code, body) = post_alerts(
+        d.addr,
+        Some("hook-secret-123"),
+        alerts_body("HYErDk_6w", 64),
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    until(&d, "the alert's decision", |m| {
+        decisions(m, "dry_run", "none") >= 1.0
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let calls: Vec<String> = w.gitlab.requests()[before..]
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.uri.split('?').next().unwrap_or("")))
+        .collect();
+    // One evaluation: health, the lookup (one page), the record, the managers.
+    assert_eq!(
+        calls,
+        vec![
+            "GET /api/v4/version",
+            "POST /api/graphql",
+            "GET /api/v4/runners/1",
+            "GET /api/v4/runners/1/managers"
+        ],
+        "64 alerts in one call are one evaluation"
+    );
+    token.cancel();
+    wt.cancel();
+
+    // With the default recheck, answers are reused: repeated ticks and
+    // alerts about a candidate that does not act ask GitLab nothing more.
+    let (w, wt, d, token) = stuck_seed(|_| {}).await;
+    until(&d, "a dry-run decision", |m| {
+        decisions(m, "dry_run", "none") >= 1.0
+    })
+    .await;
+    let before = w.gitlab.requests().len();
+    for _ in 0..3 {
+        let (code, body) = post_alerts(
+            d.addr,
+            Some("hook-secret-123"),
+            alerts_body("HYErDk_6w", 64),
+        )
+        .await;
+        assert_eq!(code, 200, "{body}");
+    }
+    // Ten evaluation intervals (300 ms in the tests).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after: Vec<String> = w.gitlab.requests()[before..]
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.uri))
+        .collect();
+    assert!(after.is_empty(), "{after:?}");
     token.cancel();
     wt.cancel();
 }

@@ -322,6 +322,8 @@ async fn watch_with_remediation_on_carries_out_the_seed_runbook_once() {
             "3s",
             "--gitlab-url",
             &url,
+            "--gitlab-runner-scope",
+            "group:platform",
             "--gitlab-token-file",
             token_file.to_str().unwrap(),
             "--lease-namespace",

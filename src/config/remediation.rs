@@ -53,6 +53,11 @@ pub struct RemediationFile {
     /// Secret key of the runner token (`runner-token`).
     #[serde(default)]
     pub secret_key: Option<String>,
+    /// The runner's container in its pods. Default: the container named
+    /// like the workload (the gitlab-runner chart names both after the
+    /// release). Lines from any other container never count toward an action.
+    #[serde(default)]
+    pub runner_container: Option<String>,
     /// GitLab access.
     #[serde(default)]
     pub gitlab: GitlabFile,
@@ -77,9 +82,20 @@ pub struct GitlabFile {
     /// File holding the access token (or set RUNNER_MEDIC_GITLAB_TOKEN).
     #[serde(default)]
     pub token_file: Option<PathBuf>,
-    /// `instance`, `group:<path>` or `project:<path>`.
+    /// Where runners are looked up: `group:<path>` and `project:<path>`,
+    /// separated by commas, or `instance` (every runner; an admin token).
+    /// Required: no default.
     #[serde(default)]
     pub runner_scope: Option<String>,
+    /// How far GitLab's clock and the nodes' clocks may disagree (`10s`):
+    /// a contact this much after the first rejection seen is still taken
+    /// as before it.
+    #[serde(default)]
+    pub clock_skew: Option<String>,
+    /// How long GitLab's answers about a candidate are reused for decisions
+    /// that do not act (dry-run, refusals) (`5m`). Writes always re-read.
+    #[serde(default)]
+    pub recheck: Option<String>,
     /// Requests per second (1).
     #[serde(default)]
     pub rate: Option<f64>,
@@ -250,6 +266,20 @@ pub fn resolve(
         secs(5),
     );
     let interval = duration("remediation.interval", &None, &r.interval, secs(5), secs(1));
+    let clock_skew = duration(
+        "remediation.gitlab.clock_skew",
+        &None,
+        &r.gitlab.clock_skew,
+        secs(10),
+        secs(0),
+    );
+    let recheck = duration(
+        "remediation.gitlab.recheck",
+        &None,
+        &r.gitlab.recheck,
+        secs(300),
+        secs(0),
+    );
     let timeout = duration(
         "remediation.gitlab.timeout",
         &None,
@@ -257,6 +287,12 @@ pub fn resolve(
         secs(30),
         secs(1),
     );
+    if clock_skew > secs(300) {
+        problems.push(Problem {
+            path: "remediation.gitlab.clock_skew".into(),
+            message: "more than 5m would hide a runner that GitLab still hears from; keep the clocks in sync (NTP) and use at most 5m (default 10s)".into(),
+        });
+    }
     if policy.min_forbidden == 0 {
         problems.push(Problem {
             path: "remediation.min_forbidden".into(),
@@ -309,18 +345,26 @@ pub fn resolve(
             }
         },
     };
-    let scope_text = o
+    let scopes = match o
         .gitlab_runner_scope
         .clone()
         .or_else(|| r.gitlab.runner_scope.clone())
-        .unwrap_or_else(|| "instance".into());
-    let scope = scope_text.parse::<RunnerScope>().unwrap_or_else(|e| {
-        problems.push(Problem {
-            path: "remediation.gitlab.runner_scope".into(),
-            message: e,
-        });
-        RunnerScope::Instance
-    });
+    {
+        Some(text) => RunnerScope::parse_list(&text).unwrap_or_else(|e| {
+            problems.push(Problem {
+                path: "remediation.gitlab.runner_scope".into(),
+                message: e,
+            });
+            Vec::new()
+        }),
+        None => {
+            problems.push(Problem {
+                path: "remediation.gitlab.runner_scope".into(),
+                message: "name where runner-medic may look runners up: --gitlab-runner-scope group:<path>,project:<path> (the groups and projects your runners belong to), or `instance` for every runner of the instance (an admin token)".into(),
+            });
+            Vec::new()
+        }
+    };
     let rate = r.gitlab.rate.unwrap_or(1.0);
     if !(rate > 0.0 && rate <= 100.0) {
         problems.push(Problem {
@@ -393,7 +437,7 @@ pub fn resolve(
             rate,
             timeout,
             attempts: 3,
-            scope,
+            scopes,
             ca_pem,
         }),
         lease: LeaseConfig::new(&namespace, &name, &identity),
@@ -405,6 +449,9 @@ pub fn resolve(
             .unwrap_or_else(|| "runner-token".into()),
         narrate: None,
         recreate_settings,
+        runner_container: r.runner_container.clone().filter(|c| !c.is_empty()),
+        clock_skew,
+        recheck,
     };
     (Some(config), webhook)
 }
@@ -446,7 +493,17 @@ mod tests {
         let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
         assert_eq!(
             paths,
-            vec!["remediation.gitlab.url", "remediation.gitlab.token_file"]
+            vec![
+                "remediation.gitlab.url",
+                "remediation.gitlab.token_file",
+                "remediation.gitlab.runner_scope"
+            ]
+        );
+        // No scope is no default: instance-wide look-ups are an explicit choice.
+        let scope_problem = &problems[2].message;
+        assert!(
+            scope_problem.contains("group:") && scope_problem.contains("instance"),
+            "{scope_problem}"
         );
         let env = |k: &str| {
             (k == "RUNNER_MEDIC_GITLAB_TOKEN").then(|| "glpat-TOKENTOKENTOKENTOKEN".to_owned())
@@ -454,6 +511,7 @@ mod tests {
         let o = RemediationOverrides {
             mode: Some(Mode::DryRun),
             gitlab_url: Some("https://gitlab.example.com".into()),
+            gitlab_runner_scope: Some("instance".into()),
             ..Default::default()
         };
         let mut problems = Vec::new();
@@ -461,6 +519,25 @@ mod tests {
         assert!(problems.is_empty(), "{problems:?}");
         let r = r.unwrap();
         assert_eq!(r.policy.mode, Mode::DryRun);
+        assert_eq!(
+            r.gitlab.as_ref().unwrap().scopes,
+            vec![RunnerScope::Instance]
+        );
+        for (bad, why) in [
+            ("instance,group:a", "alone"),
+            ("group:", "group:<full path>"),
+            (" , ", "no scope"),
+        ] {
+            let o = RemediationOverrides {
+                gitlab_runner_scope: Some(bad.into()),
+                ..o.clone()
+            };
+            let mut problems = Vec::new();
+            let _ = resolve(&o, &FileConfig::default(), "app=x", &env, &mut problems);
+            assert_eq!(problems.len(), 1, "{bad}: {problems:?}");
+            assert_eq!(problems[0].path, "remediation.gitlab.runner_scope");
+            assert!(problems[0].message.contains(why), "{bad}: {problems:?}");
+        }
         assert!(
             !format!("{r:?}").contains("TOKENTOKEN"),
             "the token never prints"
@@ -474,7 +551,7 @@ mod tests {
         let token = dir.join("token");
         std::fs::write(&token, "glpat-TOKENTOKENTOKENTOKEN\n").unwrap();
         let f = file(&format!(
-            "remediation:\n  mode: on\n  strategy: reregister\n  for: 10m\n  cooldown: 1h\n  gitlab:\n    url: https://gitlab.example.com\n    token_file: {}\n    runner_scope: group:platform\n  lease:\n    namespace: ops\n",
+            "remediation:\n  mode: on\n  strategy: reregister\n  for: 10m\n  cooldown: 1h\n  gitlab:\n    url: https://gitlab.example.com\n    token_file: {}\n    runner_scope: group:platform,project:platform/tools\n    clock_skew: 30s\n  runner_container: runner\n  lease:\n    namespace: ops\n",
             token.display()
         ));
         let mut problems = Vec::new();
@@ -493,8 +570,16 @@ mod tests {
         );
         assert_eq!(r.lease.namespace, "ops");
         assert_eq!(
-            r.gitlab.unwrap().scope,
-            RunnerScope::Group("platform".into())
+            (r.clock_skew, r.recheck),
+            (Duration::from_secs(30), Duration::from_secs(300))
+        );
+        assert_eq!(r.runner_container.as_deref(), Some("runner"));
+        assert_eq!(
+            r.gitlab.unwrap().scopes,
+            vec![
+                RunnerScope::Group("platform".into()),
+                RunnerScope::Project("platform/tools".into())
+            ]
         );
         let bad = file(
             "remediation:\n  mode: on\n  for: soon\n  gitlab:\n    url: gitlab.example.com\n    token_file: /nonexistent/token\n    runner_scope: everywhere\n",

@@ -47,11 +47,14 @@ pub enum Finding {
     GitlabUnavailable,
     /// DNS, connect, TLS or timeout errors between the pod and GitLab.
     Network,
+    /// 403s that something in front of GitLab answered (ingress auth, WAF,
+    /// proxy): not the runner's token.
+    ProxyRejection,
 }
 
 impl Finding {
     /// Every finding.
-    pub const ALL: [Finding; 15] = [
+    pub const ALL: [Finding; 16] = [
         Finding::Healthy,
         Finding::Unknown,
         Finding::Replaced,
@@ -67,6 +70,7 @@ impl Finding {
         Finding::TokenMissing,
         Finding::GitlabUnavailable,
         Finding::Network,
+        Finding::ProxyRejection,
     ];
 
     /// The stable name.
@@ -87,6 +91,7 @@ impl Finding {
             Finding::TokenMissing => "token_missing",
             Finding::GitlabUnavailable => "gitlab_unavailable",
             Finding::Network => "network",
+            Finding::ProxyRejection => "proxy_rejection",
         }
     }
 
@@ -128,6 +133,9 @@ impl Finding {
                 "GitLab answers 5xx or 429: wait for GitLab, leave the runner alone"
             }
             Finding::Network => "DNS, connection, TLS or timeout errors between the pod and GitLab",
+            Finding::ProxyRejection => {
+                "the 403s come from something in front of GitLab (ingress auth, WAF, proxy), not from GitLab: fix that rule; leave the runner alone"
+            }
         }
     }
 }
@@ -396,6 +404,24 @@ fn token_rejected(
              something in front of GitLab (ingress auth, WAF, proxy) answered"
                 .into(),
         );
+        d.finding = Finding::ProxyRejection;
+        d.summary = format!(
+            "job requests are rejected with 403 by something in front of GitLab, not by GitLab ({} x 403)",
+            r.consecutive_forbidden
+        );
+        d.meaning = "GitLab answers a rejected token with `POST <url>/api/v4/jobs/request: 403 Forbidden`; \
+                     these 403s carry only a status line, which is what an ingress, WAF or proxy sends. \
+                     The runner's token may well be fine."
+            .into();
+        d.fix = vec![
+            "Check what sits between the runner and GitLab: ingress authentication, WAF rules, an egress proxy (its logs show the 403).".into(),
+            "Compare with another runner that reaches GitLab through the same path.".into(),
+        ];
+        d.will_not_help = vec![
+            "Deleting or re-registering the runner: GitLab did not reject its token, and deleting a glrt- runner destroys its token for good.".into(),
+            "Restarting the runner pods.".into(),
+        ];
+        return;
     }
     d.meaning = "GitLab no longer accepts the authentication token this runner saved when it registered: \
                  the runner was deleted in GitLab, or its token was reset or expired. A registered runner \

@@ -25,6 +25,8 @@ pub(super) struct Facts {
     pub owner: Option<Owner>,
     /// The Secret holding the runner token (token strategies).
     pub secret: Option<String>,
+    /// The first rejection the log showed.
+    pub rejected_since: Option<Timestamp>,
 }
 
 /// Why the steps stopped early.
@@ -48,6 +50,7 @@ impl Controller {
             gitlab_id,
             owner,
             secret,
+            rejected_since,
         } = facts;
         let key = history::key(&view.key.namespace, &view.key.workload);
         let cluster = self.cluster(&view.key.namespace);
@@ -73,6 +76,7 @@ impl Controller {
             restarted_at: None,
             owner: owner.as_ref().map(|o| (o.kind.clone(), o.name.clone())),
             secret,
+            rejected_since,
         };
         let h = self.history.entry(key.clone()).or_default();
         h.in_flight = Some(flight);
@@ -85,7 +89,7 @@ impl Controller {
             }
             return;
         }
-        self.run_flight(&key, token).await;
+        self.run_flight(&key, false, token).await;
     }
 
     /// Continues a remediation found in flight (after a restart or a
@@ -94,10 +98,104 @@ impl Controller {
         if let Some(f) = self.history.get(key).and_then(|h| h.in_flight.as_ref()) {
             tracing::warn!(workload = %key, runner = %f.runner, done = ?f.done, "resuming an interrupted remediation");
         }
-        self.run_flight(key, token).await;
+        self.run_flight(key, true, token).await;
     }
 
-    async fn run_flight(&mut self, key: &str, token: &CancellationToken) {
+    /// A remediation found in flight was decided by an earlier process (or
+    /// written by whoever can edit the ConfigMap): before it goes on, what
+    /// it names must still be what this process would act on. It only ever
+    /// continues an action this configuration allows, on the runner GitLab
+    /// knows by that id, through the Secret the pod reads.
+    async fn validate_resume(&self, namespace: &str, f: &InFlight) -> Result<(), String> {
+        let p = &self.config.policy;
+        if f.strategy != p.strategy {
+            return Err(format!(
+                "the record names strategy {}, runner-medic runs {}",
+                f.strategy.as_str(),
+                p.strategy.as_str()
+            ));
+        }
+        if f.owner.is_none() {
+            return Err("the record names no owning workload".into());
+        }
+        if f.rejected_since.is_some_and(|t| t > Timestamp::now()) {
+            return Err("the record's first rejection lies in the future".into());
+        }
+        let runner = RunnerId::normalize(&f.runner)
+            .ok_or_else(|| format!("the record's runner {:?} is not a runner id", f.runner))?;
+        // A token issued by an earlier process is lost with it: issuing
+        // another on a record's word is not done; the next decision starts
+        // anew (after the cooldown).
+        if f.done.contains(&Step::TokenIssued) && !f.done.contains(&Step::SecretWritten) {
+            return Err("a token was issued by an earlier process and is lost with it".into());
+        }
+        if f.new_gitlab_id.is_some() && !f.done.contains(&Step::SecretWritten) {
+            return Err("the record names a created runner, but no token was written".into());
+        }
+        if !f.done.contains(&Step::GitlabDeleted) && !f.done.contains(&Step::SecretWritten) {
+            let g = self
+                .gitlab
+                .as_ref()
+                .ok_or("no GitLab configured to identify the runner again")?;
+            let found = g
+                .find_runners(&runner)
+                .await
+                .map_err(|e| format!("cannot identify runner {runner} again: {e}"))?;
+            match (found.as_slice(), f.gitlab_id) {
+                ([one], Some(id)) if one.id == id => {}
+                ([], None) if f.strategy == Strategy::Recreate => {}
+                (_, Some(id)) => {
+                    return Err(format!(
+                        "GitLab runner {id} is not the one runner {runner} identifies in the configured scope"
+                    ));
+                }
+                (_, None) => {
+                    return Err(format!(
+                        "the record names no GitLab runner, and runner {runner} identifies {} in the configured scope",
+                        found.len()
+                    ));
+                }
+            }
+        }
+        if f.strategy.writes_secret() && !f.done.contains(&Step::SecretWritten) {
+            let cluster = self.cluster(namespace);
+            let names: Vec<String> = f.pods.iter().map(|(n, _)| n.clone()).collect();
+            let pods = cluster
+                .existing(&names)
+                .await
+                .map_err(|e| format!("cannot read the record's pods: {e}"))?;
+            let pod = pods
+                .first()
+                .ok_or("none of the record's pods exists any more")?;
+            let container = self
+                .config
+                .runner_container
+                .clone()
+                .unwrap_or_else(|| f.owner.as_ref().map_or_else(String::new, |o| o.1.clone()));
+            match cluster.recheck(pod, f.owner.as_ref(), &container).await {
+                Ok(Some(())) => {}
+                Ok(None) => return Err(format!("pod {} was replaced", pod.name)),
+                Err(why) => return Err(why),
+            }
+            let found = super::secret::find(
+                &self.client,
+                namespace,
+                &pod.name,
+                &self.config.secret_key,
+                &runner,
+            )
+            .await?;
+            if f.secret.as_deref() != Some(found.as_str()) {
+                return Err(format!(
+                    "the record names Secret {:?}, pod {} reads its token from {found}",
+                    f.secret, pod.name
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    async fn run_flight(&mut self, key: &str, resumed: bool, token: &CancellationToken) {
         let Some((namespace, workload)) = key
             .split_once('.')
             .map(|(a, b)| (a.to_owned(), b.to_owned()))
@@ -112,7 +210,16 @@ impl Controller {
             .remediation_started(&namespace, &workload, flight.strategy.as_str());
         let cluster = self.cluster(&namespace);
         let reference = flight.owner.as_ref().map(|(k, n)| cluster.reference(k, n));
-        let stop = self.steps(key, &namespace, &workload, token).await;
+        let stop = match resumed {
+            true => match self.validate_resume(&namespace, &flight).await {
+                Ok(()) => self.steps(key, &namespace, &workload, token).await,
+                Err(why) => Stop::Done(
+                    Outcome::Refused,
+                    format!("the remediation found in flight was not resumed: {why}"),
+                ),
+            },
+            false => self.steps(key, &namespace, &workload, token).await,
+        };
         match stop {
             Stop::Interrupted => {
                 tracing::warn!(workload = %key, "remediation interrupted; it stays recorded as in flight");
@@ -140,6 +247,7 @@ impl Controller {
                 let (reason, warning) = match outcome {
                     Outcome::Succeeded => ("RemediationSucceeded", false),
                     Outcome::Failed => ("RemediationFailed", true),
+                    Outcome::Refused => ("RemediationStopped", true),
                 };
                 self.audit
                     .step(reference.as_ref(), &flight.runner, reason, &detail, warning)
@@ -166,6 +274,52 @@ impl Controller {
 
     fn still_leader(&self) -> bool {
         *self.leader.borrow()
+    }
+
+    /// Right before each write: the workload is not paused, and GitLab's
+    /// record still agrees with the log (no contact from the runner after
+    /// the first rejection). `Err`: why the remediation stops here.
+    async fn guard(&self, f: &InFlight, namespace: &str, before: &str) -> Result<(), String> {
+        let stop = |why: String| format!("stopped before {before}: {why}");
+        if let Some((kind, name)) = &f.owner {
+            match self.cluster(namespace).paused(kind, name).await {
+                Ok(false) => {}
+                Ok(true) => {
+                    return Err(stop(format!(
+                        "{kind}/{name} now carries {}=true",
+                        super::pods::PAUSE_ANNOTATION
+                    )));
+                }
+                Err(e) => return Err(stop(format!("cannot re-read {kind}/{name}: {e}"))),
+            }
+        }
+        let (Some(gitlab), Some(id)) = (self.gitlab.as_ref(), f.gitlab_id) else {
+            return Ok(());
+        };
+        match gitlab.record(id).await {
+            // Gone: nothing in GitLab can contradict the log any more.
+            Err(super::gitlab::GitlabError::Status { status: 404, .. }) => Ok(()),
+            Err(e) => Err(stop(format!(
+                "cannot re-read GitLab's record of runner {id}: {e}"
+            ))),
+            Ok(record) => {
+                let Some(first) = f.rejected_since else {
+                    return Err(stop(
+                        "no time of the first rejection is recorded, so GitLab's record cannot confirm it"
+                            .into(),
+                    ));
+                };
+                let skew =
+                    jiff::SignedDuration::try_from(self.config.clock_skew).unwrap_or_default();
+                let limit = first.checked_add(skew).unwrap_or(first);
+                match record.last_contact() {
+                    Some(c) if c > limit => Err(stop(format!(
+                        "GitLab heard from runner {id} at {c}, after the first rejection the log shows ({first})"
+                    ))),
+                    _ => Ok(()),
+                }
+            }
+        }
     }
 
     async fn mark(&mut self, key: &str, step: Step, edit: impl FnOnce(&mut InFlight)) {
@@ -213,6 +367,12 @@ impl Controller {
             let (Some(gitlab), Some(id)) = (self.gitlab.clone(), f.gitlab_id) else {
                 return Stop::Done(Outcome::Failed, "no GitLab runner id to delete".into());
             };
+            if let Err(why) = self
+                .guard(&f, namespace, "deleting the runner in GitLab")
+                .await
+            {
+                return Stop::Done(Outcome::Refused, why);
+            }
             match gitlab.delete_runner(id).await {
                 Ok(existed) => {
                     let note = if existed {
@@ -241,6 +401,9 @@ impl Controller {
             if !self.still_leader() || token.is_cancelled() {
                 return Stop::Interrupted;
             }
+            if let Err(why) = self.guard(&f, namespace, "restarting the pods").await {
+                return Stop::Done(Outcome::Refused, why);
+            }
             // Verification counts runners first seen from here on: the
             // replacement may register while we wait for it.
             let began = Timestamp::now();
@@ -253,8 +416,9 @@ impl Controller {
                     self.mark(key, Step::PodsRestarted, |f| f.restarted_at = Some(began))
                         .await;
                 }
-                Err(e) => {
-                    return Stop::Done(Outcome::Failed, format!("restarting the pods failed: {e}"));
+                Err((Outcome::Refused, e)) => return Stop::Done(Outcome::Refused, e),
+                Err((outcome, e)) => {
+                    return Stop::Done(outcome, format!("restarting the pods failed: {e}"));
                 }
             }
         }
@@ -275,17 +439,20 @@ impl Controller {
         namespace: &str,
         workload: &str,
         token: &CancellationToken,
-    ) -> Result<String, String> {
+    ) -> Result<String, (Outcome, String)> {
+        let failed = |e: String| (Outcome::Failed, e);
         let cluster = self.cluster(namespace);
         match self.config.policy.restart_method {
             RestartMethod::Rollout => {
                 let Some((kind, name)) = f.owner.as_ref().filter(|(k, _)| k == "Deployment") else {
-                    return Err("the pods are not owned by a Deployment: cannot roll it".into());
+                    return Err(failed(
+                        "the pods are not owned by a Deployment: cannot roll it".into(),
+                    ));
                 };
                 cluster
                     .rollout_restart(name)
                     .await
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| failed(e.to_string()))?;
                 Ok(format!("rollout restart of {kind}/{name}"))
             }
             RestartMethod::Delete => {
@@ -293,16 +460,34 @@ impl Controller {
                 let old: Vec<String> = f.pods.iter().map(|(n, _)| n.clone()).collect();
                 for (name, uid) in &f.pods {
                     if !self.still_leader() || token.is_cancelled() {
-                        return Err("interrupted".into());
+                        return Err(failed("interrupted".into()));
                     }
                     let pod = PodRef {
                         name: name.clone(),
                         uid: uid.clone(),
                     };
+                    let container = self
+                        .config
+                        .runner_container
+                        .clone()
+                        .unwrap_or_else(|| workload.to_owned());
+                    match cluster.recheck(&pod, f.owner.as_ref(), &container).await {
+                        Ok(Some(())) => {}
+                        Ok(None) => {
+                            tracing::info!(pod = %name, "pod already gone or replaced");
+                            continue;
+                        }
+                        Err(why) => {
+                            return Err((
+                                Outcome::Refused,
+                                format!("stopped before deleting pod {name}: {why}"),
+                            ));
+                        }
+                    }
                     match cluster.delete(&pod).await {
                         Ok(true) => deleted.push(name.clone()),
                         Ok(false) => tracing::info!(pod = %name, "pod already gone or replaced"),
-                        Err(e) => return Err(format!("deleting pod {name}: {e}")),
+                        Err(e) => return Err(failed(format!("deleting pod {name}: {e}"))),
                     }
                     // One by one: wait for a replacement before the next.
                     let timeout = self.config.policy.verify_timeout;
@@ -415,6 +600,8 @@ impl Controller {
             first_verify_rejected: None,
             finding: crate::health::Finding::Unknown,
             rotated_to: None,
+            containers: Vec::new(),
+            bound_pods: Vec::new(),
         }
     }
 
@@ -444,6 +631,9 @@ impl Controller {
                 "no GitLab or no runner Secret known; nothing was changed".into(),
             ));
         };
+        if let Err(why) = self.guard(&f, namespace, "issuing a new token").await {
+            return Some(Stop::Done(Outcome::Refused, why));
+        }
         let issued = match self.tokens.remove(key) {
             Some(t) => t,
             None => {
@@ -528,6 +718,12 @@ impl Controller {
             self.tokens.insert(key.to_owned(), issued);
             return Some(Stop::Interrupted);
         }
+        if let Err(why) = self.guard(&f, namespace, "writing the Secret").await {
+            // The issued token is dropped: the runner's old one stays dead,
+            // and nothing reaches the Secret; a runner created for it goes.
+            let cleanup = self.discard_created(key, &gitlab).await;
+            return Some(Stop::Done(Outcome::Refused, format!("{why}{cleanup}")));
+        }
         let secret_key = self.config.secret_key.clone();
         match super::secret::write(&self.client, namespace, &secret_name, &secret_key, &issued)
             .await
@@ -548,24 +744,29 @@ impl Controller {
                 None
             }
             Err(e) => {
-                // A created runner nobody can use is removed again.
-                let mut cleanup = String::new();
-                if let Some(f) = self.flight(key)
-                    && f.strategy == Strategy::Recreate
-                    && let Some(id) = f.new_gitlab_id
-                {
-                    cleanup = match gitlab.delete_runner(id).await {
-                        Ok(_) => format!("; the new GitLab runner {id} was deleted again"),
-                        Err(e) => format!(
-                            "; the new GitLab runner {id} could not be deleted ({e}): delete it by hand"
-                        ),
-                    };
-                }
+                let cleanup = self.discard_created(key, &gitlab).await;
                 Some(Stop::Done(
                     Outcome::Failed,
                     format!("{e}; the new token was discarded{cleanup}"),
                 ))
             }
+        }
+    }
+
+    /// A runner `recreate` created whose token will never reach the
+    /// Secret is deleted again: nobody can use it. The note says how it went.
+    async fn discard_created(&self, key: &str, gitlab: &super::gitlab::Gitlab) -> String {
+        let Some(f) = self.flight(key) else {
+            return String::new();
+        };
+        let (Strategy::Recreate, Some(id)) = (f.strategy, f.new_gitlab_id) else {
+            return String::new();
+        };
+        match gitlab.delete_runner(id).await {
+            Ok(_) => format!("; the new GitLab runner {id} was deleted again"),
+            Err(e) => format!(
+                "; the new GitLab runner {id} could not be deleted ({e}): delete it by hand"
+            ),
         }
     }
 
@@ -579,6 +780,13 @@ impl Controller {
         let (Some(gitlab), Some(id)) = (self.gitlab.clone(), f.gitlab_id) else {
             return;
         };
+        if let Err(why) = self
+            .guard(&f, namespace, "deleting the replaced runner")
+            .await
+        {
+            tracing::warn!(runner = %f.runner, gitlab_id = id, %why, "the replaced runner is kept in GitLab; delete it by hand once you have looked");
+            return;
+        }
         let cluster = self.cluster(namespace);
         let reference = f.owner.as_ref().map(|(k, n)| cluster.reference(k, n));
         match gitlab.delete_runner(id).await {

@@ -11,6 +11,7 @@
 //! calls `POST /runners/verify`, which has side effects.
 
 use std::fmt;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
@@ -62,6 +63,34 @@ pub enum RunnerScope {
     Project(String),
 }
 
+impl RunnerScope {
+    /// As written in the configuration (`instance`, `group:<path>`, `project:<path>`).
+    pub fn as_text(&self) -> String {
+        match self {
+            RunnerScope::Instance => "instance".into(),
+            RunnerScope::Group(p) => format!("group:{p}"),
+            RunnerScope::Project(p) => format!("project:{p}"),
+        }
+    }
+
+    /// A comma-separated list of scopes (`group:a,project:b/c`).
+    pub fn parse_list(s: &str) -> Result<Vec<RunnerScope>, String> {
+        let scopes: Vec<RunnerScope> = s
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::parse)
+            .collect::<Result<_, _>>()?;
+        if scopes.is_empty() {
+            return Err("no scope given: use instance, or group:<full path> and project:<full path> separated by commas".into());
+        }
+        if scopes.len() > 1 && scopes.contains(&RunnerScope::Instance) {
+            return Err("instance already covers every group and project: give it alone".into());
+        }
+        Ok(scopes)
+    }
+}
+
 impl std::str::FromStr for RunnerScope {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -89,8 +118,9 @@ pub struct GitlabConfig {
     pub timeout: Duration,
     /// Attempts for requests that may be repeated.
     pub attempts: u32,
-    /// Where the runner lookup looks.
-    pub scope: RunnerScope,
+    /// Where the runner lookup looks: the groups and projects the operator
+    /// named, or the whole instance when that was asked for explicitly.
+    pub scopes: Vec<RunnerScope>,
     /// Extra CA certificate (PEM) for a private GitLab.
     pub ca_pem: Option<Vec<u8>>,
 }
@@ -164,6 +194,48 @@ pub struct FoundRunner {
     pub runner_type: String,
     /// Description.
     pub description: String,
+    /// `REGISTRATION_TOKEN` (legacy) or `AUTHENTICATED_USER` (created in the
+    /// UI or the API: a `glrt-` runner); `None` when GitLab does not say
+    /// (older than 17.0).
+    pub creation_method: Option<String>,
+}
+
+/// What GitLab's record says about a runner's contact with GitLab: the
+/// second witness that decides whether the log's rejections describe
+/// GitLab's view (`GET /api/v4/runners/:id` and `/managers`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunnerRecord {
+    /// Numeric id.
+    pub id: u64,
+    /// Description (gitlab-runner's `--name`, by default the host name: for
+    /// a legacy runner, the pod that registered it).
+    pub description: String,
+    /// Last contact of the runner (any of its managers).
+    pub contacted_at: Option<jiff::Timestamp>,
+    /// Expiry of the runner's token, when it expires.
+    pub token_expires_at: Option<jiff::Timestamp>,
+    /// The runner's managers (one per `system_id`, i.e. per pod in the chart).
+    pub managers: Vec<RunnerManager>,
+}
+
+impl RunnerRecord {
+    /// The newest contact GitLab recorded, from the runner or any manager.
+    pub fn last_contact(&self) -> Option<jiff::Timestamp> {
+        self.managers
+            .iter()
+            .filter_map(|m| m.contacted_at)
+            .chain(self.contacted_at)
+            .max()
+    }
+}
+
+/// One entry of `GET /api/v4/runners/:id/managers`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunnerManager {
+    /// `r_...` / `s_...`: one per runner process (pod) with this token.
+    pub system_id: String,
+    /// Its last contact.
+    pub contacted_at: Option<jiff::Timestamp>,
 }
 
 /// `GET /api/v4/runners/:id` (the fields a re-creation needs).
@@ -201,6 +273,12 @@ pub struct RunnerDetails {
     /// Projects the runner belongs to.
     #[serde(default)]
     pub projects: Vec<IdRef>,
+    /// Last contact (RFC 3339), from GitLab's cache of heartbeats.
+    #[serde(default)]
+    pub contacted_at: Option<String>,
+    /// Token expiry (RFC 3339; newest GitLab versions only).
+    #[serde(default)]
+    pub token_expires_at: Option<String>,
 }
 
 /// `{ "id": 1 }`.
@@ -240,8 +318,10 @@ pub struct Gitlab {
     token: Secret,
     rate: f64,
     attempts: u32,
-    scope: RunnerScope,
+    scopes: Vec<RunnerScope>,
     next: Mutex<Instant>,
+    /// GitLab answered that `CiRunner.creationMethod` does not exist (< 17.0).
+    no_creation_method: std::sync::atomic::AtomicBool,
     metrics: Option<Metrics>,
 }
 
@@ -267,8 +347,9 @@ impl Gitlab {
             token: c.token,
             rate: if c.rate > 0.0 { c.rate } else { 1.0 },
             attempts: c.attempts.max(1),
-            scope: c.scope,
+            scopes: c.scopes,
             next: Mutex::new(Instant::now()),
+            no_creation_method: std::sync::atomic::AtomicBool::new(false),
             metrics,
         })
     }
@@ -365,16 +446,62 @@ impl Gitlab {
         Ok(v.version)
     }
 
-    /// Every runner in scope whose `shortSha` matches `runner` (GraphQL,
-    /// 100 per page, following cursors).
+    /// Every runner in the configured scopes whose `shortSha` matches
+    /// `runner` (GraphQL, 100 per page, following cursors; a runner seen in
+    /// several scopes counts once). The answer is complete or an error: a
+    /// listing cut short (too many pages, a page without a cursor, an error
+    /// or a rate limit that outlasts the retries) is never taken for "no
+    /// such runner".
     pub async fn find_runners(&self, runner: &RunnerId) -> Result<Vec<FoundRunner>, GitlabError> {
-        let (wrapper, var) = match &self.scope {
+        if self.scopes.is_empty() {
+            return Err(GitlabError::Setup(
+                "no runner scope configured (remediation.gitlab.runner_scope)".into(),
+            ));
+        }
+        let mut found: Vec<FoundRunner> = Vec::new();
+        for scope in &self.scopes {
+            let in_scope = match self.find_in_scope(scope, runner).await {
+                Err(GitlabError::Unexpected { message, .. })
+                    if message.contains("creationMethod")
+                        && !self.no_creation_method.swap(true, Ordering::Relaxed) =>
+                {
+                    tracing::info!(
+                        "GitLab does not know CiRunner.creationMethod (older than 17.0): how a runner was created cannot be read from GitLab"
+                    );
+                    self.find_in_scope(scope, runner).await?
+                }
+                other => other?,
+            };
+            for f in in_scope {
+                if !found.iter().any(|x| x.id == f.id) {
+                    found.push(f);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    async fn find_in_scope(
+        &self,
+        scope: &RunnerScope,
+        runner: &RunnerId,
+    ) -> Result<Vec<FoundRunner>, GitlabError> {
+        /// 500 pages of 100: a scope with more runners than this is not
+        /// searched by short id (prune stale runners first).
+        const MAX_PAGES: usize = 500;
+        let (wrapper, var) = match scope {
             RunnerScope::Instance => (None, None),
             RunnerScope::Group(p) => (Some("group"), Some(p.clone())),
             RunnerScope::Project(p) => (Some("project"), Some(p.clone())),
         };
-        let fields =
-            "pageInfo { hasNextPage endCursor } nodes { id shortSha runnerType description }";
+        let creation = if self.no_creation_method.load(Ordering::Relaxed) {
+            ""
+        } else {
+            " creationMethod"
+        };
+        let fields = format!(
+            "pageInfo {{ hasNextPage endCursor }} nodes {{ id shortSha runnerType description{creation} }}"
+        );
         let query = match wrapper {
             None => format!(
                 "query($after: String) {{ runners(first: 100, after: $after) {{ {fields} }} }}"
@@ -385,7 +512,7 @@ impl Gitlab {
         };
         let mut after: Option<String> = None;
         let mut found = Vec::new();
-        for _page in 0..200 {
+        for _page in 0..MAX_PAGES {
             let body = json!({"query": query, "variables": {"after": after, "path": var}});
             let r = self
                 .call(
@@ -418,12 +545,13 @@ impl Gitlab {
                 None => &v["data"]["runners"],
                 Some(w) => &v["data"][w]["runners"],
             };
-            if conn.is_null() {
+            if conn.is_null() || !conn["nodes"].is_array() {
                 return Err(GitlabError::Unexpected {
                     endpoint: "graphql_runners",
-                    message:
-                        "no runners in the answer (is the scope right, and may the token read it?)"
-                            .into(),
+                    message: format!(
+                        "no runners in the answer for scope {} (does it exist, and may the token read its runners?)",
+                        scope.as_text()
+                    ),
                 });
             }
             for node in conn["nodes"].as_array().into_iter().flatten() {
@@ -434,24 +562,100 @@ impl Gitlab {
                 }
                 let gid = node["id"].as_str().unwrap_or("");
                 let Some(id) = gid.rsplit('/').next().and_then(|n| n.parse().ok()) else {
-                    continue;
+                    return Err(GitlabError::Unexpected {
+                        endpoint: "graphql_runners",
+                        message: "a matching runner has no numeric id".into(),
+                    });
                 };
                 found.push(FoundRunner {
                     id,
                     short_sha: short.to_owned(),
                     runner_type: node["runnerType"].as_str().unwrap_or("").to_owned(),
                     description: node["description"].as_str().unwrap_or("").to_owned(),
+                    creation_method: node["creationMethod"].as_str().map(str::to_owned),
                 });
             }
-            if conn["pageInfo"]["hasNextPage"].as_bool() != Some(true) {
-                return Ok(found);
+            match conn["pageInfo"]["hasNextPage"].as_bool() {
+                Some(false) => return Ok(found),
+                Some(true) => {}
+                None => {
+                    return Err(GitlabError::Unexpected {
+                        endpoint: "graphql_runners",
+                        message: "the answer has no pageInfo.hasNextPage: cannot tell whether the listing is complete".into(),
+                    });
+                }
             }
             after = conn["pageInfo"]["endCursor"].as_str().map(str::to_owned);
             if after.is_none() {
-                return Ok(found);
+                return Err(GitlabError::Unexpected {
+                    endpoint: "graphql_runners",
+                    message: "GitLab says more pages follow but gave no cursor: the listing is incomplete".into(),
+                });
             }
         }
-        Ok(found)
+        Err(GitlabError::Unexpected {
+            endpoint: "graphql_runners",
+            message: format!(
+                "scope {} lists more than {} runners; the listing was cut, so no answer is taken from it (narrow remediation.gitlab.runner_scope)",
+                scope.as_text(),
+                MAX_PAGES * 100
+            ),
+        })
+    }
+
+    /// GitLab's record of a runner's contact: `GET /api/v4/runners/:id`
+    /// and `GET /api/v4/runners/:id/managers`. Never cached: callers ask
+    /// right before they decide or write.
+    pub async fn record(&self, id: u64) -> Result<RunnerRecord, GitlabError> {
+        #[derive(Deserialize)]
+        struct M {
+            #[serde(default)]
+            system_id: Option<String>,
+            #[serde(default)]
+            contacted_at: Option<String>,
+        }
+        let details = self.runner(id).await?;
+        let r = self
+            .call(
+                "runner_managers",
+                Method::GET,
+                &format!("/api/v4/runners/{id}/managers"),
+                None,
+                &[],
+                true,
+            )
+            .await?;
+        let managers: Vec<M> = r
+            .json()
+            .await
+            .map_err(|e| unexpected("runner_managers", &e))?;
+        let time =
+            |endpoint: &'static str, v: &Option<String>| -> Result<_, GitlabError> {
+                match v.as_deref() {
+                    None | Some("") => Ok(None),
+                    Some(t) => t.parse::<jiff::Timestamp>().map(Some).map_err(|e| {
+                        GitlabError::Unexpected {
+                            endpoint,
+                            message: format!("unreadable time {t:?}: {e}"),
+                        }
+                    }),
+                }
+            };
+        Ok(RunnerRecord {
+            id: details.id,
+            description: details.description.clone().unwrap_or_default(),
+            contacted_at: time("runner", &details.contacted_at)?,
+            token_expires_at: time("runner", &details.token_expires_at)?,
+            managers: managers
+                .iter()
+                .map(|m| {
+                    Ok(RunnerManager {
+                        system_id: m.system_id.clone().unwrap_or_default(),
+                        contacted_at: time("runner_managers", &m.contacted_at)?,
+                    })
+                })
+                .collect::<Result<_, GitlabError>>()?,
+        })
     }
 
     /// The scopes of the access token in use (`GET
@@ -520,11 +724,14 @@ impl Gitlab {
             let batch: Vec<R> = r.json().await.map_err(|e| unexpected("runners", &e))?;
             ids.extend(batch.into_iter().map(|r| r.id));
             if next.is_empty() {
-                break;
+                return Ok(ids);
             }
             page = next;
         }
-        Ok(ids)
+        Err(GitlabError::Unexpected {
+            endpoint: "runners",
+            message: "more than 1000 pages of runners: the listing was cut, so it is not taken as complete".into(),
+        })
     }
 
     /// `DELETE /api/v4/runners/:id`. Ok(true) when it was deleted now,

@@ -33,6 +33,10 @@ pub enum Outcome {
     Succeeded,
     /// A step failed or verification timed out.
     Failed,
+    /// A re-check right before a write found that the action no longer
+    /// holds (GitLab heard from the runner, the workload was paused, the
+    /// pod changed): stopped, and not counted as a failure.
+    Refused,
 }
 
 impl Outcome {
@@ -41,6 +45,7 @@ impl Outcome {
         match self {
             Outcome::Succeeded => "succeeded",
             Outcome::Failed => "failed",
+            Outcome::Refused => "refused",
         }
     }
 }
@@ -106,6 +111,10 @@ pub struct InFlight {
     /// The Secret that holds the runner token (rotate, recreate).
     #[serde(default)]
     pub secret: Option<String>,
+    /// The first rejection the log showed: GitLab must not have heard from
+    /// the runner after it (re-checked before every write).
+    #[serde(default)]
+    pub rejected_since: Option<Timestamp>,
 }
 
 /// Everything about one workload.
@@ -318,6 +327,9 @@ pub struct Loaded {
     pub histories: BTreeMap<String, WorkloadHistory>,
     /// Runner settings per `<namespace>.<workload>`.
     pub settings: BTreeMap<String, RunnerSettings>,
+    /// Entries that could not be read, per key, with the reason: the
+    /// workload is not remediated until a person fixes or removes them.
+    pub unreadable: BTreeMap<String, String>,
 }
 
 /// When an attempt started.
@@ -358,7 +370,8 @@ impl Store {
     }
 
     /// Every workload's history (empty when the ConfigMap does not exist).
-    /// An entry that cannot be parsed is skipped with a warning.
+    /// An entry that cannot be parsed is reported in `unreadable` (fail
+    /// closed: its workload is refused until a person fixes it).
     pub async fn load(&self) -> Result<Loaded, StoreError> {
         let Some(cm) = self.api.get_opt(CONFIGMAP).await? else {
             return Ok(Loaded::default());
@@ -371,7 +384,11 @@ impl Store {
                         out.settings.insert(workload.to_owned(), s);
                     }
                     Err(e) => {
-                        tracing::warn!(key = %k, error = %e, "unreadable runner settings ignored")
+                        // Fail closed: the workload is refused until fixed.
+                        out.unreadable.insert(
+                            workload.to_owned(),
+                            format!("its runner settings ({k}): {e}"),
+                        );
                     }
                 }
                 continue;
@@ -381,7 +398,7 @@ impl Store {
                     out.histories.insert(k, h);
                 }
                 Err(e) => {
-                    tracing::warn!(key = %k, error = %e, "unreadable remediation history entry ignored")
+                    out.unreadable.insert(k, e.to_string());
                 }
             }
         }
@@ -468,6 +485,7 @@ mod tests {
             gitlab_id: Some(6),
             new_gitlab_id: None,
             restarted_at: None,
+            rejected_since: None,
             owner: None,
             secret: None,
         }

@@ -146,6 +146,83 @@ impl Cluster {
         }))
     }
 
+    /// Re-reads `pod` right before it is deleted and checks, in code, what
+    /// RBAC cannot: it is the same pod (UID), it still matches the daemon's
+    /// label selector, its controller chain still leads to `owner`, and it
+    /// runs `container`. `Ok(None)`: gone or replaced (nothing to delete);
+    /// `Err`: a check failed, and why.
+    pub async fn recheck(
+        &self,
+        pod: &PodRef,
+        owner: Option<&(String, String)>,
+        container: &str,
+    ) -> Result<Option<()>, String> {
+        let p = match self.pods().get_opt(&pod.name).await {
+            Ok(Some(p)) => p,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(format!("cannot re-read pod {}: {e}", pod.name)),
+        };
+        if p.metadata.uid.as_deref() != Some(pod.uid.as_str()) {
+            return Ok(None);
+        }
+        let selector = crate::selector::Selector::parse(&self.selector)
+            .map_err(|e| format!("the daemon's selector {:?}: {e}", self.selector))?;
+        if !selector.matches(&p.metadata.labels.clone().unwrap_or_default()) {
+            return Err(format!(
+                "pod {} no longer matches the selector {:?}",
+                pod.name, self.selector
+            ));
+        }
+        let runs = p
+            .spec
+            .as_ref()
+            .is_some_and(|s| s.containers.iter().any(|c| c.name == container));
+        if !runs {
+            return Err(format!(
+                "pod {} has no container {container:?}: it is not a runner pod",
+                pod.name
+            ));
+        }
+        if let Some((kind, name)) = owner {
+            let now = self
+                .owner(&pod.name)
+                .await
+                .map_err(|e| format!("cannot re-read the owner of pod {}: {e}", pod.name))?;
+            match now {
+                Some(o) if o.kind == *kind && o.name == *name => {
+                    if o.paused {
+                        return Err(format!("{kind}/{name} now carries {PAUSE_ANNOTATION}=true"));
+                    }
+                }
+                Some(o) => {
+                    return Err(format!(
+                        "pod {} now belongs to {}/{}, not {kind}/{name}",
+                        pod.name, o.kind, o.name
+                    ));
+                }
+                None => {
+                    return Err(format!("pod {} has no owner any more", pod.name));
+                }
+            }
+        }
+        Ok(Some(()))
+    }
+
+    /// Whether the workload `kind`/`name` carries the pause annotation now.
+    pub async fn paused(&self, kind: &str, name: &str) -> Result<bool, kube::Error> {
+        if kind != "Deployment" {
+            return Ok(false);
+        }
+        let api: Api<Deployment> = Api::namespaced(self.client.clone(), &self.namespace);
+        Ok(api.get_opt(name).await?.is_some_and(|d| {
+            d.metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(PAUSE_ANNOTATION))
+                .is_some_and(|v| v == "true")
+        }))
+    }
+
     /// Deletes `pod` if it is still the same pod (UID precondition).
     /// Ok(true): deleted; Ok(false): already gone or replaced.
     pub async fn delete(&self, pod: &PodRef) -> Result<bool, kube::Error> {

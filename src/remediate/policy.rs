@@ -17,9 +17,10 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::gitlab::RunnerRecord;
 use super::history::WorkloadHistory;
 use crate::event::Workflow;
-use crate::health::RunnerView;
+use crate::health::{Finding, RunnerView};
 
 /// Whether remediation runs at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
@@ -249,6 +250,25 @@ pub struct Local<'a> {
     pub history: &'a WorkloadHistory,
     /// The other runners whose current pod is this runner's pod.
     pub pod_mates: Vec<&'a RunnerView>,
+    /// The name of the runner's container in its pods: lines from any other
+    /// container (a sidecar, a debug container) never count toward an action.
+    pub runner_container: &'a str,
+    /// The workload's persisted history could not be read (why): refuse
+    /// rather than act without cooldowns, budget and circuit breaker.
+    pub history_error: Option<String>,
+}
+
+/// Findings that are a problem of the runner's own token, the only ones an
+/// action can fix.
+pub fn is_token_finding(f: Finding) -> bool {
+    matches!(
+        f,
+        Finding::StaleToken
+            | Finding::GlrtTokenRejected
+            | Finding::TokenExpired
+            | Finding::RotationLost
+            | Finding::GlrtTokenInvalid
+    )
 }
 
 /// Stage 1: local checks only.
@@ -323,6 +343,49 @@ pub fn precheck(p: &Policy, r: &RunnerView, local: &Local<'_>, now: Timestamp) -
             "many runners were rejected at once: a GitLab-side incident, not a stale token"
         } else {
             "not a fleet-wide rejection"
+        },
+    ) && d.check(
+        "finding",
+        is_token_finding(r.finding),
+        if is_token_finding(r.finding) {
+            format!("diagnosis {}: the runner's own token", r.finding.as_str())
+        } else {
+            format!(
+                "diagnosis {}: not a problem of this runner's token, so no action can fix it",
+                r.finding.as_str()
+            )
+        },
+    ) && d.check(
+        "evidence",
+        !r.containers.is_empty() && r.containers.iter().all(|c| **c == *local.runner_container),
+        {
+            let others: Vec<&str> = r
+                .containers
+                .iter()
+                .filter(|c| ***c != *local.runner_container)
+                .map(|c| if c.is_empty() { "(more containers)" } else { &**c })
+                .collect();
+            if r.containers.is_empty() {
+                "no container is known for the lines about this runner".to_owned()
+            } else if others.is_empty() {
+                format!(
+                    "every line about the runner came from the runner container {:?}",
+                    local.runner_container
+                )
+            } else {
+                format!(
+                    "lines about the runner came from container(s) {} besides the runner container {:?}: a sidecar or a debug container may be writing them",
+                    others.join(", "),
+                    local.runner_container
+                )
+            }
+        },
+    ) && d.check(
+        "history",
+        local.history_error.is_none(),
+        match &local.history_error {
+            Some(e) => format!("the workload's remediation history cannot be read ({e}): not acting without cooldown, budget and circuit breaker"),
+            None => "readable".into(),
         },
     ) && d.check(
         "lease",
@@ -435,6 +498,10 @@ pub struct Remote {
     pub gitlab: Result<(), String>,
     /// The runner's numeric id in GitLab, when identified uniquely.
     pub identity: Identity,
+    /// GitLab's record of the runner's contacts (`None`: not identified).
+    pub record: Option<Result<RunnerRecord, String>>,
+    /// How far GitLab's and the nodes' clocks may disagree.
+    pub clock_skew: Duration,
     /// Token strategies: the Secret holding the runner token, or why it
     /// cannot be told (`None`: not needed).
     pub secret: Option<Result<String, String>>,
@@ -483,6 +550,9 @@ pub enum Identity {
         id: u64,
         /// GitLab's `shortSha`.
         short_sha: String,
+        /// `REGISTRATION_TOKEN` or `AUTHENTICATED_USER` (`None`: GitLab
+        /// does not say).
+        creation_method: Option<String>,
     },
     /// No runner matches (already deleted?).
     None,
@@ -532,57 +602,266 @@ pub fn preflight(p: &Policy, r: &RunnerView, mut d: Decision, remote: &Remote) -
         d.settle(p.mode);
         return d;
     }
-    let workflow_ok = match p.strategy {
-        Strategy::Restart => true,
-        Strategy::Reregister => r.workflow == Workflow::Legacy,
-        Strategy::Rotate | Strategy::Recreate => r.workflow == Workflow::AuthToken,
-    };
-    let ok = d.check(
-        "workflow",
-        workflow_ok,
-        match (p.strategy, r.workflow) {
-            (Strategy::Restart, w) => format!("{w:?} (restart is safe in every workflow)"),
-            (Strategy::Reregister, Workflow::Legacy) => {
-                "legacy registration token: the pods register a new runner at start".into()
-            }
-            (Strategy::Reregister, Workflow::AuthToken) => {
-                "glrt- authentication token: deleting the runner would kill its token for good".into()
-            }
-            (Strategy::Reregister, Workflow::Unknown) => {
-                "no log line proves the legacy workflow: deleting the runner could kill a glrt- token".into()
-            }
-            (_, Workflow::AuthToken) => "glrt- authentication token".into(),
-            (_, w) => format!("{w:?}: token rotation applies to glrt- runners only"),
-        },
-    );
-    if ok && p.strategy.mutates_gitlab() {
-        let (found, detail) = match &remote.identity {
-            Identity::Unique { id, short_sha } => {
-                (true, format!("GitLab runner {id} (shortSha {short_sha})"))
-            }
-            Identity::None if p.strategy == Strategy::Recreate => (
-                true,
-                "no runner in GitLab matches this short id: it was deleted; recreate replaces it".into(),
-            ),
-            Identity::None if p.strategy == Strategy::Rotate => (
-                false,
-                "no runner in GitLab matches this short id: it was deleted, so there is no token to reset (strategy recreate replaces it)".into(),
-            ),
-            Identity::None => (false, "no runner in GitLab matches this short id".into()),
-            Identity::Several(n) => (
-                false,
-                format!("{n} runners in GitLab match this short id: ambiguous"),
-            ),
-            Identity::Failed(e) => (false, format!("the runner lookup failed: {e}")),
-            Identity::NotNeeded => (false, "not looked up".into()),
-        };
-        let ok = d.check("identity", found, detail);
-        if ok && p.strategy.writes_secret() {
-            token_checks(p, &mut d, remote);
+    let (found, detail) = match &remote.identity {
+        Identity::Unique { id, short_sha, .. } => {
+            (true, format!("GitLab runner {id} (shortSha {short_sha})"))
         }
+        Identity::None if p.strategy == Strategy::Recreate => (
+            true,
+            "no runner in the configured scope matches this short id: it was deleted; recreate replaces it".into(),
+        ),
+        Identity::None => (
+            false,
+            match p.strategy {
+                Strategy::Rotate => "no runner in the configured scope matches this short id: deleted, or outside the scope; there is no token to reset (strategy recreate replaces a deleted runner)".into(),
+                _ => "no runner in the configured scope matches this short id: deleted, or another team's runner; nothing is done for a runner GitLab does not show".into(),
+            },
+        ),
+        Identity::Several(n) => (
+            false,
+            format!("{n} runners in GitLab match this short id: ambiguous"),
+        ),
+        Identity::Failed(e) => (false, format!("the runner lookup failed: {e}")),
+        Identity::NotNeeded => (false, "not looked up".into()),
+    };
+    let ok = d.check("identity", found, detail) && corroboration(r, &mut d, remote);
+    if !ok {
+        d.settle(p.mode);
+        return d;
+    }
+    let creation = match &remote.identity {
+        Identity::Unique {
+            creation_method, ..
+        } => creation_method.as_deref(),
+        _ => None,
+    };
+    let gitlab_id = match &remote.identity {
+        Identity::Unique { id, .. } => format!("GitLab runner {id}"),
+        _ => "the runner".into(),
+    };
+    let (workflow_ok, detail) = match (p.strategy, r.workflow, creation) {
+        (Strategy::Restart, w, _) => (true, format!("{w:?} (restart is safe in every workflow)")),
+        (Strategy::Reregister, Workflow::Legacy, Some("REGISTRATION_TOKEN")) => (
+            true,
+            format!(
+                "legacy registration token: the logs show registration at start and GitLab says {gitlab_id} was registered with a registration token"
+            ),
+        ),
+        (Strategy::Reregister, _, Some("AUTHENTICATED_USER")) => (
+            false,
+            format!(
+                "GitLab says {gitlab_id} was created in the UI or API (a glrt- runner): deleting it would kill its token for good, whatever the logs say"
+            ),
+        ),
+        (Strategy::Reregister, Workflow::Legacy, _) => (
+            false,
+            format!(
+                "GitLab does not say how {gitlab_id} was created (creationMethod needs GitLab 17.0): not deleting a runner on log evidence alone"
+            ),
+        ),
+        (Strategy::Reregister, Workflow::AuthToken, _) => (
+            false,
+            "glrt- authentication token: deleting the runner would kill its token for good".into(),
+        ),
+        (Strategy::Reregister, Workflow::Unknown, _) => (
+            false,
+            "no log line proves the legacy workflow: deleting the runner could kill a glrt- token"
+                .into(),
+        ),
+        (_, Workflow::AuthToken, Some("REGISTRATION_TOKEN")) => (
+            false,
+            format!(
+                "GitLab says {gitlab_id} was registered with a registration token: token rotation applies to glrt- runners only"
+            ),
+        ),
+        (_, Workflow::AuthToken, Some(_)) => (
+            true,
+            format!(
+                "glrt- authentication token; GitLab says {gitlab_id} was created in the UI or API"
+            ),
+        ),
+        (Strategy::Recreate, Workflow::AuthToken, None)
+            if matches!(remote.identity, Identity::None) =>
+        {
+            (
+                true,
+                "glrt- authentication token (the runner is gone in GitLab)".into(),
+            )
+        }
+        (_, Workflow::AuthToken, None) => (
+            false,
+            format!(
+                "GitLab does not say how {gitlab_id} was created (creationMethod needs GitLab 17.0): not issuing a token on log evidence alone"
+            ),
+        ),
+        (_, w, _) => (
+            false,
+            format!("{w:?}: token rotation applies to glrt- runners only"),
+        ),
+    };
+    let ok = d.check("workflow", workflow_ok, detail) && binding(p.strategy, r, &mut d, remote);
+    if ok && p.strategy.writes_secret() {
+        token_checks(p, &mut d, remote);
     }
     d.settle(p.mode);
     d
+}
+
+/// When the log says GitLab rejected the runner since `first`, GitLab
+/// cannot have heard from it after that: a runner whose token is rejected
+/// cannot contact GitLab. A later contact means the rejections do not
+/// describe GitLab's view (forged lines, a proxy answering 403, another
+/// GitLab instance).
+fn corroboration(r: &RunnerView, d: &mut Decision, remote: &Remote) -> bool {
+    let first = r.first_forbidden.or(r.first_verify_rejected);
+    let Some(first) = first else {
+        return d.check(
+            "corroboration",
+            false,
+            "the rejections carry no time, so GitLab's record cannot confirm them",
+        );
+    };
+    let record = match (&remote.identity, &remote.record) {
+        (Identity::None, _) => {
+            return d.check(
+                "corroboration",
+                true,
+                "GitLab shows no runner with this id: a token it does not know cannot be accepted",
+            );
+        }
+        (_, Some(Ok(record))) => record,
+        (_, Some(Err(e))) => {
+            return d.check(
+                "corroboration",
+                false,
+                format!("GitLab's record of the runner cannot be read ({e}): the log's rejections are not confirmed"),
+            );
+        }
+        (_, None) => {
+            return d.check(
+                "corroboration",
+                false,
+                "GitLab's record of the runner was not read",
+            );
+        }
+    };
+    let skew = jiff::SignedDuration::try_from(remote.clock_skew).unwrap_or_default();
+    let limit = first.checked_add(skew).unwrap_or(first);
+    let expiry = record
+        .token_expires_at
+        .map(|t| format!("; GitLab says its token expires at {t}"))
+        .unwrap_or_default();
+    match record.last_contact() {
+        Some(contact) if contact > limit => d.check(
+            "corroboration",
+            false,
+            format!(
+                "GitLab heard from runner {} at {contact}, after the first rejection the log shows ({first}): the log does not describe GitLab's view. Someone may be writing false lines, or something between the pod and GitLab answers 403",
+                record.id
+            ),
+        ),
+        Some(contact) => d.check(
+            "corroboration",
+            true,
+            format!(
+                "GitLab last heard from runner {} at {contact}, before the first rejection ({first}){expiry}",
+                record.id
+            ),
+        ),
+        None => d.check(
+            "corroboration",
+            true,
+            format!(
+                "GitLab never heard from runner {} since it was created{expiry}",
+                record.id
+            ),
+        ),
+    }
+}
+
+/// Evidence about a runner counts toward an action on a pod only when that
+/// pod runs the runner: its own lines registered or verified it, or
+/// GitLab's record names the pod (or a pod of the workload, by the chart's
+/// naming) as the runner's description.
+///
+/// `reregister` deletes the runner in GitLab, so for it only GitLab's record
+/// counts: a registration line in the log can be forged. (`rotate` and
+/// `recreate` also need the pod's token Secret to hold this runner's token:
+/// the `secret` check.)
+fn binding(strategy: Strategy, r: &RunnerView, d: &mut Decision, remote: &Remote) -> bool {
+    let pod = r.pod();
+    let log_bound = r.bound_pods.iter().any(|p| **p == *pod);
+    if log_bound && strategy != Strategy::Reregister {
+        return d.check(
+            "binding",
+            true,
+            format!(
+                "pod {pod} registered or verified runner {} in its own log",
+                r.key.runner
+            ),
+        );
+    }
+    let description = match &remote.record {
+        Some(Ok(record)) => record.description.as_str(),
+        _ => "",
+    };
+    let named = !description.is_empty()
+        && (r.pods.iter().any(|p| **p == *description)
+            || chart_pod_of(description, &r.key.workload));
+    if named {
+        return d.check(
+            "binding",
+            true,
+            format!(
+                "GitLab's description of the runner ({description:?}) is a pod of workload {}",
+                r.key.workload
+            ),
+        );
+    }
+    if strategy == Strategy::Reregister {
+        return d.check(
+            "binding",
+            false,
+            format!(
+                "GitLab's description of runner {} ({description:?}) names no pod of workload {}: reregister deletes runners in GitLab only when GitLab's own record ties them to the workload (gitlab-runner's default name is the pod's host name); a registration line in the log can be forged",
+                r.key.runner, r.key.workload
+            ),
+        );
+    }
+    d.check(
+        "binding",
+        false,
+        format!(
+            "nothing ties runner {} to pod {pod}: the pod's log shows no registration or verification of it{} and GitLab's description ({description:?}) names no pod of workload {}; a longer --since may bring the pod's start into view",
+            r.key.runner,
+            if r.bound_pods.is_empty() {
+                String::new()
+            } else {
+                format!(" (pods that did: {})", r.bound_pods.join(", "))
+            },
+            r.key.workload
+        ),
+    )
+}
+
+/// Whether `name` is a pod name of Deployment `workload`
+/// (`<workload>-<template hash>-<suffix>`), as gitlab-runner's default
+/// description (the host name) reads for a runner registered by that pod.
+pub fn chart_pod_of(name: &str, workload: &str) -> bool {
+    let Some(rest) = name
+        .strip_prefix(workload)
+        .and_then(|r| r.strip_prefix('-'))
+    else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split('-').collect();
+    let alnum = |p: &str| {
+        !p.is_empty()
+            && p.len() <= 12
+            && p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    matches!(parts.as_slice(), [hash, suffix] if alnum(hash) && alnum(suffix) && suffix.len() == 5)
 }
 
 /// The checks only `rotate` and `recreate` need: nothing is written unless

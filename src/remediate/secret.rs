@@ -64,11 +64,16 @@ pub fn referenced(pod: &Pod, key: &str) -> BTreeSet<String> {
 }
 
 /// The one Secret that holds `key` for `pod`, or why it cannot be told.
+/// The token in it must be `runner`'s (the id the pod logged): a Secret
+/// holding another runner's token means the pod does not run `runner`,
+/// whatever its log says, and no token is issued for it. The token is read
+/// into memory only to compare its short id.
 pub async fn find(
     client: &Client,
     namespace: &str,
     pod: &str,
     key: &str,
+    runner: &crate::event::RunnerId,
 ) -> Result<String, String> {
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
     let p = pods
@@ -86,13 +91,30 @@ pub async fn find(
     let mut holding = Vec::new();
     for n in &names {
         match secrets.get_opt(n).await {
-            Ok(Some(s)) if s.data.as_ref().is_some_and(|d| d.contains_key(key)) => {
-                holding.push(n.clone());
+            Ok(Some(s)) => {
+                if let Some(v) = s.data.as_ref().and_then(|d| d.get(key)) {
+                    let token = String::from_utf8_lossy(&v.0);
+                    let id = crate::event::RunnerId::normalize(token.trim());
+                    holding.push((n.clone(), id));
+                }
             }
-            Ok(_) => {}
+            Ok(None) => {}
             Err(e) => return Err(format!("cannot read Secret {namespace}/{n}: {e}")),
         }
     }
+    if let [(name, id)] = holding.as_slice() {
+        return match id {
+            Some(id) if id.matches(runner) => Ok(name.clone()),
+            Some(id) => Err(format!(
+                "Secret {namespace}/{name} (key {key:?}) holds the token of runner {}, not of runner {runner}: pod {pod} does not run {runner}, whatever its log says",
+                id.as_str().get(..9).unwrap_or(id.as_str())
+            )),
+            None => Err(format!(
+                "Secret {namespace}/{name} (key {key:?}) holds no runner token runner-medic can read; it cannot tell that pod {pod} runs {runner}"
+            )),
+        };
+    }
+    let holding: Vec<String> = holding.into_iter().map(|(n, _)| n).collect();
     match holding.as_slice() {
         [one] => Ok(one.clone()),
         [] => Err(format!(

@@ -99,6 +99,8 @@ mod tests {
             last_seen: Some(ts(first_seen)),
             finding: crate::health::Finding::Unknown,
             rotated_to: None,
+            containers: Vec::new(),
+            bound_pods: Vec::new(),
         }
     }
 

@@ -57,6 +57,16 @@ pub struct SimRunner {
     pub legacy: bool,
     /// The token expired: the runner still exists, its token is rejected.
     pub expired: bool,
+    /// Full path of the group (group runners) or project (project runners)
+    /// it belongs to; empty for instance runners.
+    pub owner_path: String,
+    /// Last accepted request with its token (`None`: never contacted).
+    /// GitLab hears nothing from a runner whose token it rejects.
+    pub contacted_at: Option<jiff::Timestamp>,
+    /// Managers: `system_id` and last contact (one per pod in the chart).
+    pub managers: BTreeMap<String, jiff::Timestamp>,
+    /// Token expiry, when the token expires.
+    pub token_expires_at: Option<jiff::Timestamp>,
 }
 
 impl SimRunner {
@@ -115,6 +125,19 @@ pub enum GitlabFault {
     DeleteForbidden,
     /// `POST /user/runners` and resets answer 403 (token lacks the scope).
     CreateForbidden,
+    /// GraphQL runner listings serve their first page, then answer this
+    /// status (429 with `Retry-After`, or 5xx) for every later page: a
+    /// listing cut in the middle.
+    LookupCut {
+        /// The status of the pages after the first.
+        status: u16,
+    },
+    /// After `after` reads of `GET /runners/:id`, the runner contacts GitLab
+    /// (its record changes between runner-medic's decision and its write).
+    ContactAfterReads {
+        /// Reads answered before the contact.
+        after: usize,
+    },
 }
 
 /// The simulated GitLab's state.
@@ -136,6 +159,10 @@ pub struct GitlabState {
     pub requests: Vec<Recorded>,
     /// GraphQL page size.
     pub page_size: usize,
+    /// Behave like GitLab before 17.0: `CiRunner.creationMethod` is unknown.
+    pub no_creation_method: bool,
+    /// Runner record reads (for faults).
+    record_reads: usize,
     next_id: u64,
     counter: u64,
 }
@@ -151,6 +178,8 @@ impl Default for GitlabState {
             scopes: vec!["api".into()],
             requests: Vec::new(),
             page_size: 100,
+            no_creation_method: false,
+            record_reads: 0,
             next_id: 1,
             counter: 0,
         }
@@ -196,6 +225,14 @@ impl GitlabState {
                 group_id: Some(42),
                 legacy,
                 expired: false,
+                owner_path: if legacy {
+                    "platform/runners".into()
+                } else {
+                    "platform".into()
+                },
+                contacted_at: None,
+                managers: BTreeMap::new(),
+                token_expires_at: None,
             },
         );
         id
@@ -206,9 +243,11 @@ impl GitlabState {
         self.runners.values().find(|r| r.token == token)
     }
 
-    /// Legacy `POST /api/v4/runners` with a registration token: the new
-    /// runner's token, or the HTTP status GitLab answers (403, 410).
-    pub fn register(&mut self, registration_token: &str) -> Result<String, u16> {
+    /// Legacy `POST /api/v4/runners` with a registration token, from a
+    /// runner named `description` (gitlab-runner's default name is the host
+    /// name, i.e. the pod): the new runner's token, or the HTTP status
+    /// GitLab answers (403, 410).
+    pub fn register(&mut self, registration_token: &str, description: &str) -> Result<String, u16> {
         if !self.registration_enabled {
             return Err(410);
         }
@@ -220,8 +259,31 @@ impl GitlabState {
             return Err(403);
         }
         let token = format!("t1_{}", self.mint());
-        self.add_runner(&token, true);
+        let id = self.add_runner(&token, true);
+        if let Some(r) = self.runners.get_mut(&id) {
+            r.description = description.into();
+        }
         Ok(token)
+    }
+
+    /// An accepted request of the runner API (`jobs/request`, `verify`,
+    /// token reset) with `token` from the runner manager `system_id`: GitLab
+    /// records the contact (the heartbeat behind `contacted_at`). False when
+    /// the token is not accepted: then nothing is recorded.
+    pub fn contact(&mut self, token: &str, system_id: &str) -> bool {
+        let now = jiff::Timestamp::now();
+        match self
+            .runners
+            .values_mut()
+            .find(|r| r.token == token && !r.expired)
+        {
+            Some(r) => {
+                r.contacted_at = Some(now);
+                r.managers.insert(system_id.to_owned(), now);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Whether a runner token authenticates (`POST /runners/verify`, job requests).
@@ -400,14 +462,49 @@ async fn handle(state: &Mutex<GitlabState>, req: Request<Incoming>) -> Response<
             200,
             serde_json::json!({"version": "18.9.0-sim", "revision": "0000000"}),
         ),
-        (&Method::POST, ["api", "graphql"]) => graphql(&st, &body),
+        (&Method::POST, ["api", "graphql"]) => {
+            let cut = st.faults.iter().find_map(|f| match f {
+                GitlabFault::LookupCut { status } => Some(*status),
+                _ => None,
+            });
+            let first_page = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .is_some_and(|v| v["variables"]["after"].is_null());
+            match cut {
+                Some(status) if !first_page => {
+                    let mut r = message(status, "Retry later");
+                    if status == 429 {
+                        r.headers_mut().insert(
+                            http::header::RETRY_AFTER,
+                            http::HeaderValue::from_static("1"),
+                        );
+                    }
+                    r
+                }
+                _ => graphql(&st, &body),
+            }
+        }
         (&Method::GET, ["api", "v4", "personal_access_tokens", "self"]) => respond(
             200,
             serde_json::json!({"id": 7, "name": "runner-medic", "revoked": false, "active": true,
                                "scopes": st.scopes, "user_id": 1, "expires_at": null}),
         ),
         (&Method::GET, ["api", "v4", "runners"]) => list(&st, &query),
+        (&Method::GET, ["api", "v4", "runners", id, "managers"]) => {
+            match id.parse::<u64>().ok().and_then(|i| st.runners.get(&i)) {
+                Some(r) => respond(200, managers(r)),
+                None => message(404, "404 Runner Not Found"),
+            }
+        }
         (&Method::GET, ["api", "v4", "runners", id]) => {
+            st.record_reads += 1;
+            let contact = st.faults.iter().any(
+                |f| matches!(f, GitlabFault::ContactAfterReads { after } if st.record_reads > *after),
+            );
+            if contact && let Some(r) = id.parse::<u64>().ok().and_then(|i| st.runners.get_mut(&i))
+            {
+                r.contacted_at = Some(jiff::Timestamp::now());
+            }
             match id.parse::<u64>().ok().and_then(|i| st.runners.get(&i)) {
                 Some(r) => respond(200, details(r)),
                 None => message(404, "404 Runner Not Found"),
@@ -499,7 +596,27 @@ fn details(r: &SimRunner) -> serde_json::Value {
         "online": true, "status": "online", "tag_list": r.tags, "run_untagged": r.run_untagged, "locked": r.locked,
         "maximum_timeout": r.maximum_timeout, "access_level": r.access_level, "version": "18.9.0",
         "groups": r.group_id.map(|g| vec![serde_json::json!({"id": g})]).unwrap_or_default(), "projects": [],
+        "contacted_at": r.contacted_at.map(|t| t.to_string()),
+        "token_expires_at": r.token_expires_at.map(|t| t.to_string()),
+        "maintenance_note": null,
     })
+}
+
+fn managers(r: &SimRunner) -> serde_json::Value {
+    serde_json::Value::Array(
+        r.managers
+            .iter()
+            .enumerate()
+            .map(|(i, (system_id, at))| {
+                serde_json::json!({
+                    "id": r.id * 100 + i as u64, "system_id": system_id, "version": "18.9.0",
+                    "revision": "1e7e9a42", "platform": "linux", "architecture": "amd64",
+                    "created_at": at.to_string(), "contacted_at": at.to_string(),
+                    "ip_address": "10.0.0.7", "status": "online",
+                })
+            })
+            .collect(),
+    )
 }
 
 fn list(st: &GitlabState, q: &BTreeMap<String, String>) -> Response<Body> {
@@ -553,7 +670,31 @@ fn graphql(st: &GitlabState, body: &[u8]) -> Response<Body> {
         .and_then(|c| c.strip_prefix("cursor:"))
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
-    let runners: Vec<&SimRunner> = st.runners.values().collect();
+    let path = v["variables"]["path"].as_str().unwrap_or("");
+    if query.contains("creationMethod") && st.no_creation_method {
+        return respond(
+            200,
+            serde_json::json!({"errors": [{"message": "Field 'creationMethod' doesn't exist on type 'CiRunner'"}]}),
+        );
+    }
+    let group = query.contains("group(fullPath");
+    let project = query.contains("project(fullPath");
+    let runners: Vec<&SimRunner> = st
+        .runners
+        .values()
+        .filter(|r| {
+            if group {
+                // `Group.runners` (membership DESCENDANTS): runners of the
+                // group, its subgroups and their projects.
+                r.runner_type != "instance_type"
+                    && (r.owner_path == path || r.owner_path.starts_with(&format!("{path}/")))
+            } else if project {
+                r.runner_type == "project_type" && r.owner_path == path
+            } else {
+                true
+            }
+        })
+        .collect();
     let page: Vec<serde_json::Value> = runners
         .iter()
         .skip(after)
@@ -564,6 +705,7 @@ fn graphql(st: &GitlabState, body: &[u8]) -> Response<Body> {
                 "shortSha": r.short_sha(),
                 "runnerType": r.runner_type.to_uppercase(),
                 "description": r.description,
+                "creationMethod": if r.legacy { "REGISTRATION_TOKEN" } else { "AUTHENTICATED_USER" },
             })
         })
         .collect();
@@ -572,9 +714,9 @@ fn graphql(st: &GitlabState, body: &[u8]) -> Response<Body> {
         "pageInfo": {"hasNextPage": end < runners.len(), "endCursor": format!("cursor:{end}")},
         "nodes": page,
     });
-    let data = if query.contains("group(fullPath") {
+    let data = if group {
         serde_json::json!({"group": {"runners": conn}})
-    } else if query.contains("project(fullPath") {
+    } else if project {
         serde_json::json!({"project": {"runners": conn}})
     } else {
         serde_json::json!({"runners": conn})

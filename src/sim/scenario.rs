@@ -400,6 +400,17 @@ impl PodScript {
         self
     }
 
+    /// A job request rejected with a bare `403 Forbidden` status: what an
+    /// ingress, WAF or proxy in front of GitLab answers (GitLab's own
+    /// rejection names the request: `POST <url>: 403 Forbidden`).
+    pub fn forbidden_by_proxy(&mut self, id: &str) -> &mut Self {
+        let e = self
+            .runner_scoped(Level::Error, "Checking for jobs... forbidden", id)
+            .field("status", "403 Forbidden");
+        self.emit(e);
+        self
+    }
+
     /// The runner rotated its token before it expired (logged with the
     /// *old* token's short id; later lines carry the new one).
     pub fn token_reset(&mut self, id: &str) -> &mut Self {

@@ -55,6 +55,9 @@ pub struct RunnerDeployment {
     /// The token the first pod already holds (legacy: a runner registered
     /// before runner-medic started); `None` registers at start.
     pub preregistered: Option<String>,
+    /// More containers in each pod beside the runner (sidecars, which log
+    /// nothing unless a test writes into them).
+    pub sidecars: Vec<String>,
 }
 
 /// Timing of simulated runners (compressed; real runners poll every few
@@ -96,6 +99,18 @@ pub struct World {
     token: CancellationToken,
     counter: Arc<Mutex<u64>>,
     actions: Arc<Mutex<BTreeMap<String, Vec<Action>>>>,
+    idle: Arc<Mutex<std::collections::BTreeSet<String>>>,
+}
+
+/// The `system_id` a pod's runner process reports (gitlab-runner keeps it
+/// in `.runner_system_id` beside config.toml, an emptyDir in the chart: one
+/// per pod).
+pub fn system_id(pod: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in pod.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("r_{:012x}", h & 0xffff_ffff_ffff)
 }
 
 /// Something a running runner process does at its next poll.
@@ -132,6 +147,7 @@ impl World {
             token,
             counter: Arc::new(Mutex::new(0)),
             actions: Arc::new(Mutex::new(BTreeMap::new())),
+            idle: Arc::new(Mutex::new(std::collections::BTreeSet::new())),
         };
         tokio::spawn(world.clone().controller());
         Ok(world)
@@ -151,9 +167,42 @@ impl World {
             .cloned()
     }
 
+    /// A Deployment whose pod carries the runner label but runs no runner
+    /// process: it logs nothing by itself (e.g. another team's app that
+    /// happens to match the selector, or a pod an attacker controls).
+    /// Its Deployment controller is not simulated: a deleted pod stays gone.
+    pub fn add_silent(&self, d: &RunnerDeployment) -> String {
+        self.objects(d, None);
+        let mut t = PodTemplate::runner(&d.namespace, &d.name, &d.hash, &self.next_suffix());
+        for (k, v) in &d.labels {
+            t.labels.insert(k.clone(), v.clone());
+        }
+        t.containers.extend(d.sidecars.iter().cloned());
+        let pod = t.name.clone();
+        self.cluster().add_pod(t);
+        pod
+    }
+
     /// Creates the Deployment (and its ReplicaSet, and for `glrt-` its
     /// Secret) and its first pod.
     pub fn add(&self, d: RunnerDeployment, secret_token: Option<&str>) -> String {
+        self.objects(&d, secret_token);
+        self.deployments
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(d.clone());
+        let pod = self.spawn_pod(&d, d.preregistered.clone());
+        if let (Workflow::Legacy { .. }, Some(t)) = (&d.workflow, &d.preregistered) {
+            // The pod registered it: GitLab's description is its host name.
+            let mut g = self.gitlab.lock();
+            if let Some(r) = g.runners.values_mut().find(|r| &r.token == t) {
+                r.description = pod.clone();
+            }
+        }
+        pod
+    }
+
+    fn objects(&self, d: &RunnerDeployment, secret_token: Option<&str>) {
         let c = self.cluster();
         let mut labels = d.labels.clone();
         labels.entry("app".into()).or_insert_with(|| d.name.clone());
@@ -197,11 +246,26 @@ impl World {
                 }),
             );
         }
-        self.deployments
+    }
+
+    /// An idle runner: it keeps polling GitLab (GitLab hears from it) but
+    /// logs nothing, as a real runner with no jobs logs nothing at info
+    /// level. Its latest state in runner-medic comes from older lines, or
+    /// from lines someone else writes into its log.
+    pub fn set_idle(&self, pod: &str, idle: bool) {
+        let mut set = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle {
+            set.insert(pod.to_owned());
+        } else {
+            set.remove(pod);
+        }
+    }
+
+    fn is_idle(&self, pod: &str) -> bool {
+        self.idle
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(d.clone());
-        self.spawn_pod(&d, d.preregistered.clone())
+            .contains(pod)
     }
 
     /// Makes the runner process of `pod` do `action` at its next poll.
@@ -244,6 +308,7 @@ impl World {
         if d.workflow == Workflow::AuthToken {
             t.token_secret = Some(d.name.clone());
         }
+        t.containers.extend(d.sidecars.iter().cloned());
         let pod = t.name.clone();
         self.cluster().add_pod(t);
         tokio::spawn(self.clone().runner(d.clone(), pod.clone(), token));
@@ -316,6 +381,26 @@ impl World {
                 .cluster()
                 .pod(&d.namespace, pod)
                 .is_some_and(|p| p.metadata.deletion_timestamp.is_none())
+    }
+
+    /// Writes lines into `container` of `pod` now, as anyone who can write
+    /// to a followed log could (`kubectl exec`, a sidecar, a compromised
+    /// pod): the log is a claim, not a fact.
+    pub fn forge(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        style: Style,
+        build: impl FnOnce(&mut PodScript),
+    ) {
+        let mut s = PodScript::new(pod, Timestamp::now(), style);
+        build(&mut s);
+        for l in s.lines() {
+            let now = Timestamp::now();
+            self.cluster()
+                .append(namespace, pod, container, now, &l.text_at(now));
+        }
     }
 
     /// Writes a batch of lines now.
@@ -404,7 +489,7 @@ impl World {
                     let result = if self.gitlab_down() {
                         Err(503)
                     } else {
-                        self.gitlab.lock().register(registration_token)
+                        self.gitlab.lock().register(registration_token, pod)
                     };
                     match result {
                         Ok(token) => {
@@ -423,7 +508,8 @@ impl World {
                 Workflow::AuthToken => {
                     let token = self.secret_token(d).unwrap_or_default();
                     let id = shorten_token(&token);
-                    let valid = !self.gitlab_down() && self.gitlab.lock().token_valid(&token);
+                    let valid =
+                        !self.gitlab_down() && self.gitlab.lock().contact(&token, &system_id(pod));
                     self.emit(d, pod, |s| {
                         s.verify(&id, valid);
                     });
@@ -468,6 +554,7 @@ impl World {
                         g.rotate(&token)
                     };
                     if let Some(new) = new {
+                        self.gitlab.lock().contact(&new, &system_id(pod));
                         let i = id.clone();
                         self.emit(d, pod, move |s| {
                             s.token_reset(&i);
@@ -480,13 +567,16 @@ impl World {
             }
             let token = token.as_str();
             let (down, valid) = {
-                let g = self.gitlab.lock();
-                (g.faults.contains(&GitlabFault::Down), g.token_valid(token))
+                let mut g = self.gitlab.lock();
+                let down = g.faults.contains(&GitlabFault::Down);
+                (down, !down && g.contact(token, &system_id(pod)))
             };
             if down {
                 self.emit(d, pod, |s| {
                     s.unavailable(&id);
                 });
+            } else if valid && self.is_idle(pod) {
+                rejected = 0;
             } else if valid {
                 rejected = 0;
                 let project = if n.is_multiple_of(3) {

@@ -51,6 +51,7 @@ pub fn legacy(name: &str, preregistered: Option<&str>) -> RunnerDeployment {
         style: Style::Runner { colours: true },
         labels: BTreeMap::from([("app".to_owned(), "gitlab-runner".to_owned())]),
         preregistered: preregistered.map(str::to_owned),
+        sidecars: Vec::new(),
     }
 }
 
@@ -111,7 +112,7 @@ pub async fn daemon_with(
             rate: 100.0,
             timeout: Duration::from_secs(5),
             attempts: 2,
-            scope: RunnerScope::Instance,
+            scopes: vec![RunnerScope::Group("platform".into())],
             ca_pem: None,
         }),
         lease,
@@ -120,6 +121,9 @@ pub async fn daemon_with(
         secret_key: "runner-token".into(),
         narrate: None,
         recreate_settings: Default::default(),
+        runner_container: None,
+        clock_skew: Duration::ZERO,
+        recheck: Duration::from_secs(300),
     });
     if let Some(r) = config.remediation.as_mut() {
         adjust(r);
@@ -142,7 +146,7 @@ pub async fn metrics(d: &Daemon) -> String {
     get(d.addr, "/metrics").await.1
 }
 
-/// Waits (30 s at most) until `check` holds for the daemon's metrics.
+/// Waits (40 s at most) until `check` holds for the daemon's metrics.
 pub async fn until(d: &Daemon, what: &str, check: impl Fn(&str) -> bool) -> String {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
     loop {
@@ -217,4 +221,39 @@ pub fn kube_mutations(w: &World) -> Vec<String> {
         .filter(|r| r.method != "GET")
         .map(|r| format!("{} {}", r.method, r.uri))
         .collect()
+}
+
+/// `POST /api/v1/alerts` with `body` (and `Authorization: Bearer <auth>`):
+/// the status and the response body.
+pub async fn post_alerts(
+    addr: std::net::SocketAddr,
+    auth: Option<&str>,
+    body: String,
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut req = format!(
+        "POST /api/v1/alerts HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if let Some(a) = auth {
+        req.push_str(&format!("Authorization: Bearer {a}\r\n"));
+    }
+    req.push_str("\r\n");
+    let _ = s.write_all(req.as_bytes()).await;
+    let _ = s.write_all(body.as_bytes()).await;
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf).await;
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let code: u16 = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (
+        code,
+        text.split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default(),
+    )
 }

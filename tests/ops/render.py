@@ -7,7 +7,14 @@ Uses `kubectl kustomize DIR` when kubectl is on PATH, unless --python is given. 
 small renderer in this file builds it. That renderer supports exactly what deploy/ uses, and
 refuses everything else with an error rather than render it differently from kustomize:
 
-- `resources`: local files (one or more YAML documents) and directories (kustomizations);
+- `resources`: local files (one or more YAML documents) and directories (kustomizations, built
+  on their own, then added);
+- `components`: local directories holding a `kind: Component` (apiVersion
+  kustomize.config.k8s.io/v1alpha1), applied in order after `resources` and before the
+  kustomization's own transformers, as kustomize does: a component's resources join the
+  objects accumulated so far, and its patches, namespace, labels and transformers apply to all of
+  them (the parent's included); a Component in `resources`, or a Kustomization in `components`,
+  is refused as kustomize refuses it;
 - `namespace`, and an inline builtin NamespaceTransformer in `transformers` (`unsetOnly`,
   `setRoleBindingSubjects`): metadata.namespace of namespaced objects, and (the field only) the
   name of a Namespace object; RoleBinding subjects that setRoleBindingSubjects `defaultOnly` (the default) may
@@ -97,7 +104,12 @@ def render_kubectl(directory: str, kubectl: str | None = None) -> list[dict[str,
 # The Python renderer
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-SUPPORTED_FIELDS = {"apiVersion", "kind", "resources", "namespace", "labels", "patches", "transformers"}
+SUPPORTED_FIELDS = {"apiVersion", "kind", "resources", "components", "namespace", "labels", "patches", "transformers"}
+# The kinds of kustomization file, and the apiVersion each must have.
+KUSTOMIZATION_KINDS = {
+    "Kustomization": "kustomize.config.k8s.io/v1beta1",
+    "Component": "kustomize.config.k8s.io/v1alpha1",
+}
 
 # Kinds kustomize knows to be cluster-scoped (it treats every other kind as namespaced).
 CLUSTER_SCOPED = {
@@ -235,9 +247,29 @@ def _check_unique(objs: list[dict[str, Any]], where: str) -> None:
 
 def build(directory: str) -> list[dict[str, Any]]:
     """The objects of one kustomization, transformed, in accumulation order."""
+    return _accumulate(directory, [], component=False)
+
+
+def _accumulate(directory: str, objs: list[dict[str, Any]], component: bool) -> list[dict[str, Any]]:
+    """kustomize's accumulateTarget: `resources`, then `components`, then the transformers, on
+    `objs`. A Kustomization starts from an empty list (build); a Component works on its parent's
+    list: its resources join it and its transformers see everything accumulated so far."""
     kfile = _kustomization_file(directory)
     with open(kfile, encoding="utf-8") as f:
         k = yaml.safe_load(f) or {}
+    if not isinstance(k, dict):
+        raise RenderError(f"{kfile}: not a mapping")
+    kind = k.get("kind", "Kustomization")
+    if kind not in KUSTOMIZATION_KINDS:
+        raise RenderError(f"{kfile}: kind {kind!r} is not supported ({', '.join(KUSTOMIZATION_KINDS)})")
+    if "apiVersion" in k and k["apiVersion"] != KUSTOMIZATION_KINDS[kind]:
+        raise RenderError(f"{kfile}: a {kind} needs apiVersion {KUSTOMIZATION_KINDS[kind]}, not {k['apiVersion']!r}")
+    if component and kind != "Component":
+        raise RenderError(f"{kfile}: listed in `components` but its kind is {kind!r}, not 'Component'")
+    if not component and kind == "Component":
+        # kustomize refuses a Component in `resources`; it builds one on its own, which this
+        # renderer does not (its patches would target objects of no parent).
+        raise RenderError(f"{kfile}: a Component is supported only in `components`, not in `resources` or on its own")
     unsupported = sorted(set(k) - SUPPORTED_FIELDS)
     if unsupported:
         raise RenderError(
@@ -246,7 +278,6 @@ def build(directory: str) -> list[dict[str, Any]]:
             "extend tests/ops/render.py"
         )
 
-    objs: list[dict[str, Any]] = []
     for res in k.get("resources") or []:
         if not isinstance(res, str) or "://" in res or res.startswith(("github.com", "git@")):
             raise RenderError(f"{kfile}: resource {res!r}: only local files and directories are supported")
@@ -258,6 +289,15 @@ def build(directory: str) -> list[dict[str, Any]]:
         else:
             raise RenderError(f"{kfile}: resource {res!r} does not exist")
     _check_unique(objs, kfile)
+
+    for comp in k.get("components") or []:
+        if not isinstance(comp, str) or "://" in comp or comp.startswith(("github.com", "git@")):
+            raise RenderError(f"{kfile}: component {comp!r}: only local directories are supported")
+        path = os.path.normpath(os.path.join(directory, comp))
+        if not os.path.isdir(path):
+            raise RenderError(f"{kfile}: component {comp!r} is not a directory")
+        _accumulate(path, objs, component=True)
+        _check_unique(objs, kfile)
 
     # kustomize's order of the builtin transformers: patches, namespace, labels; then the
     # `transformers` field.

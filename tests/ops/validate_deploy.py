@@ -13,16 +13,23 @@ For deploy/base and every deploy/overlays/*:
   has no schema for (ServiceMonitor, PrometheusRule) are checked by hand, and PrometheusRule
   groups with `promtool check rules` when promtool is on PATH;
 - checks the Deployment (security context, probes, resources, ports, downward-API env, that
-  token files are mounted Secrets), Service, ServiceMonitor, NetworkPolicy, and the RBAC:
-  base and cluster-wide equal to the read-only row of the table "RBAC per mode" in README.md
-  (no write verb anywhere), overlays/remediation equal to read-only plus every `on` row, with
-  resourceNames where README asks for them (Secrets); that the RBAC covers the namespaces the
-  args watch;
+  token files are mounted Secrets), Service, ServiceMonitor, NetworkPolicy, and the RBAC (least
+  privilege): reads --remediation, --strategy and --restart-method from the Deployment's args
+  (defaults off, restart, delete) and requires the effective RBAC of the ServiceAccount to equal
+  exactly the rows of the table "RBAC per mode" in README.md that apply to them (columns mode |
+  strategy | restart method | resources and verbs; leases and configmaps in --lease-namespace,
+  the rest in every namespace the args watch, or cluster-wide), with resourceNames where README
+  asks for them (Secrets); and, whatever the table says: no write verb unless the mode is `on`,
+  no Secret verb unless the strategy is rotate or recreate (and only get in dry-run), deployments
+  patch only with `on` and rollout, pods delete only with `on` and delete, overlays/remediation in
+  dry-run; every row of the table applies to some kustomization, every kustomization is listed in
+  deploy/README.md; that the RBAC covers the namespaces the args watch;
 - prints the container args of every Deployment, and writes them as JSON
   ([{"overlay": "base", "args": [...]}, ...]) with --args-out FILE, for a Rust test to parse with
   runner-medic's own CLI;
-- with --binary PATH (or RUNNER_MEDIC_BIN), runs `PATH ARGS... --help` (the CLI must accept every
-  flag and value) and `PATH ARGS...` with the token files swapped for temporary ones and no
+- with --binary PATH (or RUNNER_MEDIC_BIN), checks the table's modes, strategies and restart
+  methods against `PATH watch --help`'s possible values, runs `PATH ARGS... --help` (the CLI must
+  accept every flag and value) and `PATH ARGS...` with the token files swapped for temporary ones and no
   cluster (the config must be valid: it must stop only for want of a cluster).
 
 Exits 1 with one line per problem on any failure. Installs pyyaml and kubernetes-validate with
@@ -129,27 +136,84 @@ CORE_RESOURCES = {"pods", "pods/log", "configmaps", "secrets"}
 APPS_RESOURCES = {"deployments", "replicasets"}
 # "RBAC per mode, in the runners' namespaces (the Lease and ConfigMap in runner-medic's own)".
 OWN_NS_RESOURCES = {"leases", "configmaps"}
+# The values of the flags the table's rows depend on, and their defaults (src/cli.rs,
+# src/remediate/policy.rs). With --binary, checked against the CLI's possible values.
+FLAG_VALUES = {
+    "--remediation": ("mode", ("off", "dry-run", "on"), "off"),
+    "--strategy": ("strategy", ("restart", "reregister", "rotate", "recreate"), "restart"),
+    "--restart-method": ("restart method", ("delete", "rollout"), "delete"),
+}
+TABLE_COLUMNS = ["mode", "strategy", "restart method", "resources and verbs"]
+
+
+class RbacRow:
+    """One row: the modes, strategies and restart methods it applies to (None: any), and what it
+    grants."""
+
+    def __init__(self, text: str, conds: list[set[str] | None], perms: dict[tuple[str, str], set[str]]) -> None:
+        self.text = text
+        self.conds = conds
+        self.perms = perms
+
+    def applies(self, setting: tuple[str, str, str]) -> bool:
+        return all(c is None or v in c for c, v in zip(self.conds, setting))
 
 
 class RbacTable:
-    """README's table "RBAC per mode": the read-only row, and every row of `on` (each "plus" the
-    read-only one); `named`: resources README restricts with resourceNames."""
+    """README's table "RBAC per mode": what a deployment with a given (mode, strategy, restart
+    method) needs is the union of the rows that apply to it; `named`: resources README restricts
+    with resourceNames."""
 
     def __init__(self) -> None:
-        self.read_only: dict[tuple[str, str], set[str]] = {}
-        self.on_rows: dict[str, dict[tuple[str, str], set[str]]] = {}
+        self.rows: list[RbacRow] = []
         self.named: set[tuple[str, str]] = set()
 
-    def on_all(self) -> dict[tuple[str, str], set[str]]:
-        """read-only plus every `on` row: what the remediation overlay grants (all strategies)."""
-        out = {k: set(v) for k, v in self.read_only.items()}
-        for perms in self.on_rows.values():
-            for k, v in perms.items():
-                out.setdefault(k, set()).update(v)
-        return out
+    def needs(self, setting: tuple[str, str, str]) -> tuple[dict[tuple[str, str], set[str]], list[int]]:
+        """The permissions for `setting`, and the indices of the rows behind them."""
+        out: dict[tuple[str, str], set[str]] = {}
+        used = []
+        for i, row in enumerate(self.rows):
+            if row.applies(setting):
+                used.append(i)
+                for k, v in row.perms.items():
+                    out.setdefault(k, set()).update(v)
+        return out, used
+
+
+def _parse_perms(row: str, cell: str, table: RbacTable, where: str, ck: Checker) -> dict[tuple[str, str], set[str]]:
+    item_re = re.compile(r"^(?:`(?P<group>[a-z0-9.-]+)`\s+)?`(?P<res>[a-z/]+)`:\s*(?P<rest>.+)$")
+    perms: dict[tuple[str, str], set[str]] = {}
+    for item in cell.split(";"):
+        m = item_re.match(item.strip())
+        if not m:
+            ck.fail(where, f"cannot parse {item.strip()!r} in row {row!r}")
+            continue
+        res, group = m["res"], m["group"]
+        if group is None:
+            if res in CORE_RESOURCES:
+                group = ""
+            elif res in APPS_RESOURCES:
+                group = "apps"
+            else:
+                ck.fail(where, f"no API group for {res!r}: name it in README or teach validate_deploy.py")
+                continue
+        # "get, update, restricted with `resourceNames` to ...": the verbs are the leading
+        # one-word items.
+        verbs = set()
+        for word in (w.strip() for w in m["rest"].split(",")):
+            if not re.fullmatch(r"[a-z]+", word):
+                break
+            verbs.add(word)
+        ck.check(verbs, where, f"no verb for {res!r} in row {row!r}")
+        if "resourceNames" in m["rest"]:
+            table.named.add((group, res))
+        perms.setdefault((group, res), set()).update(verbs)
+    return perms
 
 
 def readme_rbac(readme: Path, ck: Checker) -> RbacTable | None:
+    """The table after the line starting "RBAC per mode": columns mode | strategy | restart method
+    | resources and verbs; each of the first three is `any` or a list of `value`s."""
     where = f"{readme} (RBAC table)"
     try:
         lines = readme.read_text(encoding="utf-8").splitlines()
@@ -160,62 +224,62 @@ def readme_rbac(readme: Path, ck: Checker) -> RbacTable | None:
     if start is None:
         ck.fail(where, 'no line starting "RBAC per mode" (README, section Remediation)')
         return None
-    rows: list[tuple[str, str]] = []
+    rows: list[list[str]] = []
+    header = None
     for line in lines[start + 1 :]:
-        if not line.strip():
-            if rows:
+        if not line.strip().startswith("|"):
+            if rows or header:
                 break
             continue
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) != 2 or set(cells[1]) <= set("-: ") or cells[0] == "mode":
+        if all(set(c) <= set("-: ") for c in cells):
             continue
-        rows.append((cells[0], cells[1]))
-    item_re = re.compile(r"^(?:plus\s+)?(?:`(?P<group>[a-z0-9.-]+)`\s+)?`(?P<res>[a-z/]+)`:\s*(?P<rest>.+)$")
+        if header is None:
+            header = cells
+            continue
+        rows.append(cells)
+    if header != TABLE_COLUMNS:
+        ck.fail(where, f"expected the columns {' | '.join(TABLE_COLUMNS)}, found {header}")
+        return None
     table = RbacTable()
-    for mode, cell in rows:
-        perms: dict[tuple[str, str], set[str]] = {}
-        for item in cell.split(";"):
-            m = item_re.match(item.strip())
-            if not m:
-                ck.fail(where, f"cannot parse {item.strip()!r} in row {mode!r}")
+    for cells in rows:
+        text = " | ".join(cells)
+        if len(cells) != len(TABLE_COLUMNS):
+            ck.fail(where, f"row {text!r}: expected {len(TABLE_COLUMNS)} cells")
+            continue
+        conds: list[set[str] | None] = []
+        for cell, (flag, (what, known, _)) in zip(cells[:3], FLAG_VALUES.items()):
+            if cell == "any":
+                conds.append(None)
                 continue
-            res, group = m["res"], m["group"]
-            if group is None:
-                if res in CORE_RESOURCES:
-                    group = ""
-                elif res in APPS_RESOURCES:
-                    group = "apps"
-                else:
-                    ck.fail(where, f"no API group for {res!r}: name it in README or teach validate_deploy.py")
-                    continue
-            # "get, update, restricted with `resourceNames` to ...": the verbs are the leading
-            # one-word items.
-            verbs = set()
-            for word in (w.strip() for w in m["rest"].split(",")):
-                if not re.fullmatch(r"[a-z]+", word):
-                    break
-                verbs.add(word)
-            if "resourceNames" in m["rest"]:
-                table.named.add((group, res))
-            perms.setdefault((group, res), set()).update(verbs)
-        if mode.startswith("read-only"):
-            table.read_only = perms
-        elif mode.startswith("`on`"):
-            table.on_rows[mode] = perms
-        else:
-            ck.fail(where, f"unknown row {mode!r}")
-    if not table.read_only or not table.on_rows:
-        ck.fail(where, "expected a read-only row and at least one `on` row")
+            values = set(re.findall(r"`([a-z-]+)`", cell))
+            ck.check(values and re.fullmatch(r"`[a-z-]+`(,\s*`[a-z-]+`)*", cell), where, f"row {text!r}: {what} {cell!r} is not `any` or a list of `value`s")
+            ck.check(values <= set(known), where, f"row {text!r}: unknown {what} {sorted(values - set(known))} (known: {', '.join(known)}, {flag})")
+            conds.append(values)
+        table.rows.append(RbacRow(text, conds, _parse_perms(text, cells[3], table, where, ck)))
+    if not table.rows or not any(r.applies(("off", FLAG_VALUES["--strategy"][2], FLAG_VALUES["--restart-method"][2])) for r in table.rows):
+        ck.fail(where, "expected rows, and one for mode `off` (the read-only deployment)")
         return None
     return table
 
 
-def scoped(perms: dict[tuple[str, str], set[str]], runners_scope: str) -> dict[tuple[str, str, str], set[str]]:
-    """README permissions placed in namespaces: leases/configmaps in runner-medic's own."""
-    out = {}
+def setting_of(args: list[str], where: str, ck: Checker) -> tuple[str, str, str]:
+    """(mode, strategy, restart method) of the container args, defaults filled in."""
+    out = []
+    for flag, (what, known, default) in FLAG_VALUES.items():
+        value = (flag_values(args, flag) or [default])[-1]
+        ck.check(value in known, where, f"{flag} {value!r}: not a {what} validate_deploy.py knows ({', '.join(known)})")
+        out.append(value)
+    return out[0], out[1], out[2]
+
+
+def scoped(perms: dict[tuple[str, str], set[str]], runner_scopes: list[str], own_ns: str) -> dict[tuple[str, str, str], set[str]]:
+    """README permissions placed in namespaces: leases/configmaps in runner-medic's own
+    (--lease-namespace), everything else in every namespace the args watch (or cluster-wide)."""
+    out: dict[tuple[str, str, str], set[str]] = {}
     for (group, res), verbs in perms.items():
-        scope = OWN_NS if res in OWN_NS_RESOURCES and runners_scope != CLUSTER else runners_scope
-        out[(scope, group, res)] = set(verbs)
+        for scope in [own_ns] if res in OWN_NS_RESOURCES else runner_scopes:
+            out.setdefault((scope, group, res), set()).update(verbs)
     return out
 
 
@@ -274,7 +338,9 @@ def fmt_perms(perms: dict[tuple[str, str, str], set[str]]) -> str:
     return "; ".join(f"{s} {g or 'core'}/{r}: {','.join(sorted(v))}" for (s, g, r), v in sorted(perms.items()))
 
 
-def check_rbac(name: str, objs, args: list[str], rbac_table, ck: Checker) -> None:
+def check_rbac(name: str, objs, args: list[str], rbac_table, ck: Checker) -> tuple[list[int], str]:
+    """The RBAC of one kustomization; returns the indices of the README rows it was checked
+    against, and a one-line summary of what it grants."""
     where = name
     perms, rules_by_key = effective_rbac(objs, where, ck)
 
@@ -298,33 +364,48 @@ def check_rbac(name: str, objs, args: list[str], rbac_table, ck: Checker) -> Non
                 f"{','.join(sorted(verbs))} is not granted there{' (needs a ClusterRoleBinding)' if ns == CLUSTER else ''}",
             )
 
-    mode = (flag_values(args, "--remediation") or ["off"])[-1]
+    mode, strategy, restart = setting_of(args, where, ck)
+    setting = f"--remediation {mode} --strategy {strategy} --restart-method {restart}"
+
+    # Least privilege, independently of README's table: what only some settings may grant.
+    def granted(group: str, res: str) -> set[str]:
+        return set().union(*(v for (_, g, r), v in perms.items() if (g, r) == (group, res)))
+
+    if mode != "on":
+        writes = {k: v - READ_VERBS for k, v in perms.items() if v - READ_VERBS}
+        ck.check(not writes, where, f"{setting} writes nothing, yet the RBAC grants write verbs: {fmt_perms(writes)}")
+    if strategy not in ("rotate", "recreate"):
+        ck.check(not granted("", "secrets"), where, f"{setting} never reads a Secret, yet the RBAC grants secrets {sorted(granted('', 'secrets'))}")
+    elif mode != "on":
+        ck.check(granted("", "secrets") <= {"get"}, where, f"{setting} only reads the runner Secret, yet the RBAC grants secrets {sorted(granted('', 'secrets'))}")
+    if not (mode == "on" and restart == "rollout"):
+        ck.check(not granted("apps", "deployments") - {"get"}, where, f"{setting} patches no Deployment, yet the RBAC grants deployments {sorted(granted('apps', 'deployments'))}")
+    if not (mode == "on" and restart == "delete"):
+        ck.check("delete" not in granted("", "pods"), where, f"{setting} deletes no pod, yet the RBAC grants pods delete")
+    if name == "overlays/remediation":
+        ck.check(mode == "dry-run", where, f"the shipped remediation overlay must be dry-run, not {mode!r}")
+
+    summary = f"{setting}: {fmt_perms(perms)}"
     if not rbac_table:
-        return
+        return [], summary
     for (scope, g, r), rules in rules_by_key.items():
         if (g, r) in rbac_table.named:
             for rule in rules:
                 ck.check(rule.get("resourceNames"), where, f"{g or 'core'}/{r} in {scope}: README restricts it with resourceNames")
-    if name == "overlays/remediation":
-        # Every `on` row: restart/reregister, and rotate/recreate (secret-rbac.yaml).
-        expected = scoped(rbac_table.on_all(), RUNNERS_NS)
-        ck.check(
-            perms == expected,
+    # Exactly README's rows for the setting: no more (least privilege), no less (it would fail).
+    need, used = rbac_table.needs((mode, strategy, restart))
+    lease_ns = (flag_values(args, "--lease-namespace") or [OWN_NS])[-1]
+    expected = scoped(need, scopes, lease_ns)
+    if perms != expected:
+        extra = {k: v - expected.get(k, set()) for k, v in perms.items() if v - expected.get(k, set())}
+        missing = {k: v - perms.get(k, set()) for k, v in expected.items() if v - perms.get(k, set())}
+        ck.fail(
             where,
-            f"RBAC differs from README's table (read-only plus every `on` row):\n"
+            f"RBAC differs from README's table for {setting} (rows {', '.join(str(i + 1) for i in used)}):\n"
+            f"    more than needed: {fmt_perms(extra) or '-'}\n    missing: {fmt_perms(missing) or '-'}\n"
             f"    rendered: {fmt_perms(perms)}\n    expected: {fmt_perms(expected)}",
         )
-        ck.check(mode == "dry-run", where, f"the shipped remediation mode must be dry-run, not {mode!r}")
-    elif mode == "off":
-        writes = {k: v - READ_VERBS for k, v in perms.items() if v - READ_VERBS}
-        ck.check(not writes, where, f"read-only deployment grants write verbs: {fmt_perms(writes)}")
-        if name in ("base", "overlays/cluster-wide"):
-            expected = scoped(rbac_table.read_only, RUNNERS_NS if name == "base" else CLUSTER)
-            ck.check(
-                perms == expected,
-                where,
-                f"RBAC differs from README's read-only row:\n    rendered: {fmt_perms(perms)}\n    expected: {fmt_perms(expected)}",
-            )
+    return used, f"{setting} (README rows {', '.join(str(i + 1) for i in used)}): {fmt_perms(perms)}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -618,6 +699,34 @@ def check_binary(name: str, binary: str, args: list[str], ck: Checker) -> None:
         )
 
 
+def check_flag_values(binary: str, ck: Checker) -> None:
+    """The values FLAG_VALUES knows (the README table's columns) are the CLI's possible values."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNNER_MEDIC_")}
+    proc = subprocess.run([binary, "watch", "--help"], capture_output=True, text=True, env=env, timeout=30, check=False)
+    w = f"`{binary} watch --help`"
+    if not ck.check(proc.returncode == 0, w, f"exit {proc.returncode}: {proc.stderr.strip()}"):
+        return
+    lines = proc.stdout.splitlines()
+    option = re.compile(r"^\s+(?:-\w, )?--[a-z]")
+    for flag, (what, known, _) in FLAG_VALUES.items():
+        at = next((i for i, line in enumerate(lines) if re.match(rf"^\s+(?:-\w, )?{re.escape(flag)}(?=[ =]|$)", line)), None)
+        if not ck.check(at is not None, w, f"no option {flag}"):
+            continue
+        block = [lines[at]]
+        for line in lines[at + 1 :]:
+            if option.match(line) or (line.strip() and not line[:1].isspace()):
+                break  # the next option, or the next heading
+            block.append(line)
+        text = "\n".join(block)
+        m = re.search(r"\[possible values: ([^\]]+)\]", text)
+        values = [v.strip() for v in m[1].split(",")] if m else re.findall(r"^\s+- ([a-z-]+)(?::|$)", text, re.M)
+        ck.check(
+            sorted(values) == sorted(known),
+            w,
+            f"{flag}: the CLI's values are {values}, validate_deploy.py (and README's RBAC table) know {list(known)}",
+        )
+
+
 # ---------------------------------------------------------------------------------------------
 
 
@@ -649,6 +758,7 @@ def main(argv: list[str] | None = None) -> int:
 
     out_args = []
     total = 0
+    rows_used: set[int] = set()
     for d in kustomizations(deploy):
         name = d.relative_to(deploy).as_posix()
         try:
@@ -678,11 +788,29 @@ def main(argv: list[str] | None = None) -> int:
         args = check_deployment(name, objs, dep, ck)
         check_service_and_monitoring(name, objs, dep, ck)
         check_networkpolicies(name, objs, dep, ck)
-        check_rbac(name, objs, args, rbac_table, ck)
+        used, rbac = check_rbac(name, objs, args, rbac_table, ck)
+        rows_used.update(used)
         if opts.binary:
             check_binary(name, opts.binary, args, ck)
         out_args.append({"overlay": name, "args": args})
-        print(f"{name}: {len(objs)} objects; args: {json.dumps(args)}")
+        print(f"{name}: {len(objs)} objects; args: {json.dumps(args)}\n    RBAC {rbac}")
+
+    # Every row of README's table is shipped (and so checked) by some kustomization, and every
+    # overlay is in deploy/README.md's table (the operator picks one there).
+    if rbac_table:
+        for i, row in enumerate(rbac_table.rows):
+            ck.check(i in rows_used, f"{opts.readme} (RBAC table)", f"row {i + 1} ({row.text}) applies to no kustomization in {deploy}: ship an overlay for it")
+    deploy_readme = deploy / "README.md"
+    try:
+        deploy_doc = deploy_readme.read_text(encoding="utf-8")
+    except OSError as e:
+        ck.fail(str(deploy_readme), str(e))
+    else:
+        for d in kustomizations(deploy):
+            rel = d.relative_to(deploy).as_posix()
+            ck.check(f"`{rel}/`" in deploy_doc, str(deploy_readme), f"does not list `{rel}/`")
+    if opts.binary:
+        check_flag_values(opts.binary, ck)
 
     if opts.args_out:
         text = json.dumps(out_args, indent=2) + "\n"

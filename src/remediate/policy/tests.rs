@@ -2,7 +2,8 @@ use std::sync::Arc;
 
 use super::*;
 use crate::event::RunnerId;
-use crate::health::{RunnerKey, State};
+use crate::health::{Finding, RunnerKey, State};
+use crate::remediate::gitlab::{RunnerManager, RunnerRecord};
 use crate::remediate::history::{Attempt, InFlight, Outcome};
 
 fn ts(s: &str) -> Timestamp {
@@ -37,6 +38,24 @@ fn stale() -> RunnerView {
         last_seen: Some(ts("2026-03-02T10:02:20Z")),
         finding: crate::health::Finding::StaleToken,
         rotated_to: None,
+        containers: vec![Arc::from("gitlab-runner")],
+        bound_pods: Vec::new(),
+    }
+}
+
+/// GitLab's record of the seed runner: registered by its pod (the
+/// description is the pod's host name), last heard from just before the
+/// first 403.
+fn record() -> RunnerRecord {
+    RunnerRecord {
+        id: 6,
+        description: "gitlab-runner-7d9c6b5f4-x2x7k".into(),
+        contacted_at: Some(ts("2026-03-02T10:02:08Z")),
+        token_expires_at: None,
+        managers: vec![RunnerManager {
+            system_id: "r_abcdefabcdef".into(),
+            contacted_at: Some(ts("2026-03-02T10:02:08Z")),
+        }],
     }
 }
 
@@ -55,6 +74,8 @@ fn local(h: &WorkloadHistory) -> Local<'_> {
         busy: None,
         history: h,
         pod_mates: vec![],
+        runner_container: "gitlab-runner",
+        history_error: None,
     }
 }
 
@@ -67,7 +88,10 @@ fn remote() -> Remote {
         identity: Identity::Unique {
             id: 6,
             short_sha: "HYErDk_6".into(),
+            creation_method: Some("REGISTRATION_TOKEN".into()),
         },
+        record: Some(Ok(record())),
+        clock_skew: Duration::from_secs(10),
         scope: None,
         secret: None,
         settings: None,
@@ -96,6 +120,9 @@ fn a_latched_stale_legacy_runner_is_remediated() {
             "latched",
             "min_forbidden",
             "fleet",
+            "finding",
+            "evidence",
+            "history",
             "lease",
             "concurrency",
             "in_flight",
@@ -107,8 +134,10 @@ fn a_latched_stale_legacy_runner_is_remediated() {
             "paused",
             "rollout",
             "gitlab",
+            "identity",
+            "corroboration",
             "workflow",
-            "identity"
+            "binding"
         ]
     );
 }
@@ -231,6 +260,7 @@ fn history_gates_cooldown_budget_circuit_and_in_flight_work() {
         restarted_at: None,
         owner: None,
         secret: None,
+        rejected_since: None,
     });
     assert_eq!(
         refused_by(&precheck(&p, &stale(), &local(&h), ts(NOW))),
@@ -351,11 +381,24 @@ fn crash_looping_glrt() -> RunnerView {
     r.verify_rejections = 4;
     r.first_verify_rejected = Some(ts("2026-03-02T10:01:00Z"));
     r.finding = crate::health::Finding::RotationLost;
+    // The pod verified (and failed to verify) the token it holds.
+    r.bound_pods = r.pods.clone();
     r
 }
 
 fn token_remote() -> Remote {
     Remote {
+        identity: Identity::Unique {
+            id: 6,
+            short_sha: "HYErDk_6".into(),
+            creation_method: Some("AUTHENTICATED_USER".into()),
+        },
+        record: Some(Ok(RunnerRecord {
+            description: "ci runners".into(),
+            contacted_at: Some(ts("2026-03-02T10:00:40Z")),
+            managers: vec![],
+            ..record()
+        })),
         scope: Some(Ok(())),
         secret: Some(Ok("gitlab-runner".into())),
         settings: Some(Ok("settings of GitLab runner 6".into())),
@@ -437,6 +480,7 @@ fn token_strategies_take_a_crash_looping_glrt_runner_and_check_scope_secret_sett
     // Token strategies are refused for the legacy workflow.
     let mut legacy = stale();
     legacy.workflow = Workflow::Legacy;
+    legacy.bound_pods = legacy.pods.clone();
     let p = policy(Mode::On, Strategy::Rotate);
     let d = preflight(
         &p,
@@ -457,4 +501,222 @@ fn scopes_are_matched_to_what_each_strategy_calls() {
     assert!(scope_allows(Strategy::Recreate, &s(&["create_runner", "manage_runner"])).is_ok());
     let e = scope_allows(Strategy::Recreate, &[]).unwrap_err();
     assert!(e.contains("none") && e.contains("create_runner"), "{e}");
+}
+
+#[test]
+fn only_a_problem_of_the_runners_own_token_leads_to_an_action() {
+    let h = WorkloadHistory::default();
+    let p = policy(Mode::On, Strategy::Restart);
+    for f in [
+        Finding::ProxyRejection,
+        Finding::Unknown,
+        Finding::GitlabUnavailable,
+        Finding::SavedTokenRemoved,
+    ] {
+        let mut r = stale();
+        r.finding = f;
+        let d = precheck(&p, &r, &local(&h), ts(NOW));
+        assert_eq!(refused_by(&d), Some("finding"), "{f:?}");
+        assert!(d.reason().contains(f.as_str()), "{}", d.reason());
+    }
+}
+
+#[test]
+fn lines_from_another_container_never_count_toward_an_action() {
+    let h = WorkloadHistory::default();
+    let p = policy(Mode::On, Strategy::Restart);
+    let mut r = stale();
+    r.containers.push(Arc::from("debug-sidecar"));
+    let d = precheck(&p, &r, &local(&h), ts(NOW));
+    assert_eq!(refused_by(&d), Some("evidence"));
+    assert!(d.reason().contains("debug-sidecar"), "{}", d.reason());
+    // A configured container name replaces the chart's convention.
+    let r = stale();
+    let mut l = local(&h);
+    l.runner_container = "runner";
+    assert_eq!(refused_by(&precheck(&p, &r, &l, ts(NOW))), Some("evidence"));
+}
+
+#[test]
+fn an_unreadable_history_refuses() {
+    let h = WorkloadHistory::default();
+    let p = policy(Mode::On, Strategy::Restart);
+    let mut l = local(&h);
+    l.history_error = Some("key gitlab-runner.gitlab-runner: expected value".into());
+    let d = precheck(&p, &stale(), &l, ts(NOW));
+    assert_eq!(refused_by(&d), Some("history"));
+    assert!(
+        d.reason().contains("gitlab-runner.gitlab-runner"),
+        "{}",
+        d.reason()
+    );
+}
+
+#[test]
+fn gitlabs_record_must_confirm_the_rejections() {
+    let h = WorkloadHistory::default();
+    for strategy in [Strategy::Restart, Strategy::Reregister] {
+        let p = policy(Mode::On, strategy);
+        let decide = |rem: &Remote| {
+            preflight(
+                &p,
+                &stale(),
+                precheck(&p, &stale(), &local(&h), ts(NOW)),
+                rem,
+            )
+        };
+        // The seed: GitLab last heard from the runner before its first 403.
+        assert_eq!(decide(&remote()).verdict, Verdict::Act, "{strategy:?}");
+        // GitLab heard from it (or from one of its managers) afterwards.
+        let late = |runner: &str, manager: &str| Remote {
+            record: Some(Ok(RunnerRecord {
+                contacted_at: Some(ts(runner)),
+                managers: vec![RunnerManager {
+                    system_id: "r_abcdefabcdef".into(),
+                    contacted_at: Some(ts(manager)),
+                }],
+                ..record()
+            })),
+            ..remote()
+        };
+        for rem in [
+            late("2026-03-02T10:29:57Z", "2026-03-02T10:02:08Z"),
+            late("2026-03-02T10:02:08Z", "2026-03-02T10:29:57Z"),
+        ] {
+            let d = decide(&rem);
+            assert_eq!(refused_by(&d), Some("corroboration"), "{strategy:?}");
+            assert!(
+                d.reason().contains("GitLab heard from runner 6 at"),
+                "{}",
+                d.reason()
+            );
+            assert!(d.reason().contains("false lines"), "{}", d.reason());
+        }
+        // Within the clock skew (10 s): still before.
+        let d = decide(&late("2026-03-02T10:02:20Z", "2026-03-02T10:02:20Z"));
+        assert_eq!(d.verdict, Verdict::Act, "{}", d.reason());
+        let d = decide(&late("2026-03-02T10:02:22Z", "2026-03-02T10:02:08Z"));
+        assert_eq!(refused_by(&d), Some("corroboration"), "{}", d.reason());
+        // A record that cannot be read is no confirmation.
+        let d = decide(&Remote {
+            record: Some(Err("GitLab runner answered 500".into())),
+            ..remote()
+        });
+        assert_eq!(refused_by(&d), Some("corroboration"));
+        // Nor is a rejection without a time (an alert skips the latch).
+        let mut r = stale();
+        r.first_forbidden = None;
+        let mut l = local(&h);
+        l.trigger = Trigger::Alert("RunnerAuthenticationTokenRejected".into());
+        let d = preflight(&p, &r, precheck(&p, &r, &l, ts(NOW)), &remote());
+        assert_eq!(refused_by(&d), Some("corroboration"), "{}", d.reason());
+    }
+}
+
+#[test]
+fn the_runner_must_belong_to_the_pod_that_logged_it() {
+    let h = WorkloadHistory::default();
+    let p = policy(Mode::On, Strategy::Reregister);
+    let other = Remote {
+        record: Some(Ok(RunnerRecord {
+            description: "payments-runner-5f6d8c7b9-k2j4x".into(),
+            ..record()
+        })),
+        ..remote()
+    };
+    let d = preflight(
+        &p,
+        &stale(),
+        precheck(&p, &stale(), &local(&h), ts(NOW)),
+        &other,
+    );
+    assert_eq!(refused_by(&d), Some("binding"));
+    assert!(
+        d.reason()
+            .contains("names no pod of workload gitlab-runner"),
+        "{}",
+        d.reason()
+    );
+    // The pod's own registration or verification binds it for a restart,
+    // whatever the description; not for a deletion in GitLab (a
+    // registration line can be forged).
+    let mut r = stale();
+    r.bound_pods = r.pods.clone();
+    let d = preflight(&p, &r, precheck(&p, &r, &local(&h), ts(NOW)), &other);
+    assert_eq!(refused_by(&d), Some("binding"));
+    assert!(
+        d.reason().contains("only when GitLab's own record"),
+        "{}",
+        d.reason()
+    );
+    let restart = policy(Mode::On, Strategy::Restart);
+    let d = preflight(
+        &restart,
+        &r,
+        precheck(&restart, &r, &local(&h), ts(NOW)),
+        &other,
+    );
+    assert_eq!(d.verdict, Verdict::Act, "{}", d.reason());
+    // Another pod of the workload registered it (chart naming).
+    let sibling = Remote {
+        record: Some(Ok(RunnerRecord {
+            description: "gitlab-runner-7d9c6b5f4-q8r2m".into(),
+            ..record()
+        })),
+        ..remote()
+    };
+    let d = preflight(
+        &p,
+        &stale(),
+        precheck(&p, &stale(), &local(&h), ts(NOW)),
+        &sibling,
+    );
+    assert_eq!(d.verdict, Verdict::Act, "{}", d.reason());
+}
+
+#[test]
+fn gitlab_decides_how_the_runner_was_created() {
+    let h = WorkloadHistory::default();
+    let p = policy(Mode::On, Strategy::Reregister);
+    // A forged `Registering runner... succeeded` made the log say legacy.
+    for (method, why) in [
+        (Some("AUTHENTICATED_USER"), "created in the UI or API"),
+        (None, "does not say how"),
+    ] {
+        let rem = Remote {
+            identity: Identity::Unique {
+                id: 6,
+                short_sha: "HYErDk_6".into(),
+                creation_method: method.map(str::to_owned),
+            },
+            ..remote()
+        };
+        let d = preflight(
+            &p,
+            &stale(),
+            precheck(&p, &stale(), &local(&h), ts(NOW)),
+            &rem,
+        );
+        assert_eq!(refused_by(&d), Some("workflow"), "{method:?}");
+        assert!(d.reason().contains(why), "{}", d.reason());
+    }
+}
+
+#[test]
+fn chart_pod_names_are_told_apart() {
+    assert!(chart_pod_of(
+        "gitlab-runner-7d9c6b5f4-x2x7k",
+        "gitlab-runner"
+    ));
+    assert!(!chart_pod_of("gitlab-runner-7d9c6b5f4-x2x7k", "gitlab"));
+    assert!(!chart_pod_of(
+        "gitlab-runner-evil-7d9c6b5f4-x2x7k",
+        "gitlab-runner"
+    ));
+    assert!(!chart_pod_of("gitlab-runner", "gitlab-runner"));
+    assert!(!chart_pod_of(
+        "gitlab-runner-7d9c6b5f4-X2X7K",
+        "gitlab-runner"
+    ));
+    assert!(!chart_pod_of("ci runners", "gitlab-runner"));
 }
