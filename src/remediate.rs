@@ -508,6 +508,19 @@ impl Controller {
                 continue;
             }
             self.captured.insert(v.key.clone());
+            // ...and only when the pod's token Secret holds that runner's token.
+            if let Err(why) = secret::find(
+                &self.client,
+                &v.key.namespace,
+                v.pod(),
+                &self.config.secret_key,
+                &v.key.runner,
+            )
+            .await
+            {
+                tracing::info!(runner = %v.key.runner, %why, "the runner's settings are not kept for recreate");
+                continue;
+            }
             let key = history::key(&v.key.namespace, &v.key.workload);
             let found = match gitlab.find_runners(&v.key.runner).await {
                 Ok(found) => found,

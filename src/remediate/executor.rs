@@ -106,7 +106,12 @@ impl Controller {
     /// it names must still be what this process would act on. It only ever
     /// continues an action this configuration allows, on the runner GitLab
     /// knows by that id, through the Secret the pod reads.
-    async fn validate_resume(&self, namespace: &str, f: &InFlight) -> Result<(), String> {
+    async fn validate_resume(
+        &self,
+        namespace: &str,
+        workload: &str,
+        f: &InFlight,
+    ) -> Result<(), String> {
         let p = &self.config.policy;
         if f.strategy != p.strategy {
             return Err(format!(
@@ -157,26 +162,32 @@ impl Controller {
                 }
             }
         }
+        if f.done.contains(&Step::PodsRestarted) {
+            return Ok(());
+        }
+        // The record's owner must be its pods' real controller (else a
+        // forged record could roll out any Deployment it names), and they
+        // must still be runner pods.
+        let cluster = self.cluster(namespace);
+        let names: Vec<String> = f.pods.iter().map(|(n, _)| n.clone()).collect();
+        let pods = cluster
+            .existing(&names)
+            .await
+            .map_err(|e| format!("cannot read the record's pods: {e}"))?;
+        let pod = pods
+            .first()
+            .ok_or("none of the record's pods exists any more")?;
+        let container = self
+            .config
+            .runner_container
+            .clone()
+            .unwrap_or_else(|| workload.to_owned());
+        match cluster.recheck(pod, f.owner.as_ref(), &container).await {
+            Ok(Some(())) => {}
+            Ok(None) => return Err(format!("pod {} was replaced", pod.name)),
+            Err(why) => return Err(why),
+        }
         if f.strategy.writes_secret() && !f.done.contains(&Step::SecretWritten) {
-            let cluster = self.cluster(namespace);
-            let names: Vec<String> = f.pods.iter().map(|(n, _)| n.clone()).collect();
-            let pods = cluster
-                .existing(&names)
-                .await
-                .map_err(|e| format!("cannot read the record's pods: {e}"))?;
-            let pod = pods
-                .first()
-                .ok_or("none of the record's pods exists any more")?;
-            let container = self
-                .config
-                .runner_container
-                .clone()
-                .unwrap_or_else(|| f.owner.as_ref().map_or_else(String::new, |o| o.1.clone()));
-            match cluster.recheck(pod, f.owner.as_ref(), &container).await {
-                Ok(Some(())) => {}
-                Ok(None) => return Err(format!("pod {} was replaced", pod.name)),
-                Err(why) => return Err(why),
-            }
             let found = super::secret::find(
                 &self.client,
                 namespace,
@@ -211,7 +222,7 @@ impl Controller {
         let cluster = self.cluster(&namespace);
         let reference = flight.owner.as_ref().map(|(k, n)| cluster.reference(k, n));
         let stop = match resumed {
-            true => match self.validate_resume(&namespace, &flight).await {
+            true => match self.validate_resume(&namespace, &workload, &flight).await {
                 Ok(()) => self.steps(key, &namespace, &workload, token).await,
                 Err(why) => Stop::Done(
                     Outcome::Refused,

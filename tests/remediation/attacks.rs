@@ -362,7 +362,7 @@ async fn a_forged_in_flight_record_is_not_resumed() {
     // flight" for runner-medic to finish. It is resumed only if it is what
     // this runner-medic would do itself.
     type Flight = fn(u64, u64) -> serde_json::Value;
-    let cases: [(&str, Flight); 3] = [
+    let cases: [(&str, Flight); 4] = [
         ("strategy rotate", |seed, _| {
             serde_json::json!({"strategy": "rotate", "gitlab_id": seed,
                                "rejected_since": "2026-03-02T10:00:00Z"})
@@ -370,6 +370,12 @@ async fn a_forged_in_flight_record_is_not_resumed() {
         ("is not the one runner", |_, other| {
             serde_json::json!({"strategy": "reregister", "gitlab_id": other,
                                "rejected_since": "2026-03-02T10:00:00Z"})
+        }),
+        // Any Deployment but the pods' own (a rollout would restart it).
+        ("not Deployment/payments", |seed, _| {
+            serde_json::json!({"strategy": "reregister", "gitlab_id": seed,
+                               "rejected_since": "2026-03-02T10:00:00Z",
+                               "owner": ["Deployment", "payments"]})
         }),
         ("in the future", |seed, _| {
             serde_json::json!({"strategy": "reregister", "gitlab_id": seed,
@@ -398,7 +404,9 @@ async fn a_forged_in_flight_record_is_not_resumed() {
             ("pods", serde_json::json!([[pod, uid]])),
             ("owner", serde_json::json!(["Deployment", "gitlab-runner"])),
         ] {
-            f[k] = v;
+            if f[k].is_null() {
+                f[k] = v;
+            }
         }
         let entry = serde_json::json!({"attempts": [], "circuit_open": false, "in_flight": f});
         w.kube.cluster.put_object(
