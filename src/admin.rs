@@ -3,16 +3,24 @@
 //! shutting down) and `/`, a status page of runners and their diagnoses.
 //!
 //! Hardened: headers must arrive within 5 s, request heads are capped at
-//! 16 KiB, bodies are not read, at most 256 connections are served at once,
-//! only GET and HEAD are allowed, except the Alertmanager webhook
-//! (`POST /api/v1/alerts`, bearer-token authenticated, `admin/webhook.rs`). Shutdown drains open connections
-//! under a 5 s deadline.
+//! 16 KiB, bodies are not read, only GET and HEAD are allowed, except the
+//! Alertmanager webhook (`POST /api/v1/alerts`, bearer-token authenticated,
+//! a 10 s body deadline, `admin/webhook.rs`). A noisy neighbour cannot
+//! starve the probes: one peer address holds at most [`PER_PEER`]
+//! connections, a connection lives at most [`CONNECTION_LIFETIME`] (a
+//! client that never reads its reply is cut there), at most
+//! [`GENERAL_SLOTS`] connections are served at once, and past that
+//! [`PROBE_SLOTS`] more are kept for `/livez` and `/readyz` only. `/metrics`
+//! is encoded at most once a second into one shared buffer, so slow readers
+//! share it instead of each holding a copy. Shutdown drains open
+//! connections under a 5 s deadline.
 
 mod status;
 pub mod webhook;
 
+use std::collections::HashMap;
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -39,8 +47,11 @@ pub type Body = BoxBody<Bytes, Infallible>;
 /// What the admin server reads.
 pub struct AdminState {
     registry: Registry,
+    /// The last `/metrics` encoding and when it was made.
+    encoded: std::sync::Mutex<Option<(tokio::time::Instant, Bytes)>>,
     snapshot: watch::Receiver<Snapshot>,
     shutting_down: AtomicBool,
+    failed: std::sync::OnceLock<String>,
     webhook: Option<webhook::Webhook>,
 }
 
@@ -66,8 +77,10 @@ impl AdminState {
     ) -> Arc<AdminState> {
         Arc::new(AdminState {
             registry,
+            encoded: std::sync::Mutex::new(None),
             snapshot,
             shutting_down: AtomicBool::new(false),
+            failed: std::sync::OnceLock::new(),
             webhook,
         })
     }
@@ -77,8 +90,30 @@ impl AdminState {
         self.shutting_down.store(true, Ordering::SeqCst);
     }
 
+    /// A task of the daemon failed (`why`): from now on `/readyz` answers
+    /// 503 with the reason, until the process exits.
+    pub fn failed(&self, why: &str) {
+        let _ = self.failed.set(why.to_owned());
+    }
+
+    /// `/metrics`, encoded at most once per [`ENCODE_EVERY`]: every scrape
+    /// in that time shares one buffer (a reference-counted `Bytes`).
+    fn metrics(&self) -> Bytes {
+        let mut cached = self.encoded.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, bytes)) = cached.as_ref()
+            && at.elapsed() < ENCODE_EVERY
+        {
+            return bytes.clone();
+        }
+        let bytes = Bytes::from(Metrics::encode(&self.registry));
+        *cached = Some((tokio::time::Instant::now(), bytes.clone()));
+        bytes
+    }
+
     fn ready(&self) -> bool {
-        !self.shutting_down.load(Ordering::SeqCst) && self.snapshot.borrow().synced
+        self.failed.get().is_none()
+            && !self.shutting_down.load(Ordering::SeqCst)
+            && self.snapshot.borrow().synced
     }
 }
 
@@ -98,12 +133,62 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, BindError> {
         .map_err(|source| BindError { addr, source })
 }
 
+/// Connections served at once for any path.
+pub const GENERAL_SLOTS: usize = 256;
+/// Connections past [`GENERAL_SLOTS`] kept for `/livez` and `/readyz`.
+pub const PROBE_SLOTS: usize = 64;
+/// Connections one peer address may hold (a Prometheus opens a handful).
+pub const PER_PEER: usize = 32;
+/// How long a connection may live, keep-alive included.
+pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(60);
+/// How long a `/metrics` encoding is shared.
+const ENCODE_EVERY: Duration = Duration::from_secs(1);
+
+/// Open connections per peer address.
+#[derive(Debug, Default)]
+struct Peers(std::sync::Mutex<HashMap<IpAddr, usize>>);
+
+/// One connection counted for its peer until dropped.
+struct PeerSlot {
+    peers: Arc<Peers>,
+    ip: IpAddr,
+}
+
+impl Peers {
+    fn admit(self: &Arc<Self>, ip: IpAddr) -> Option<PeerSlot> {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = m.entry(ip).or_default();
+        if *n >= PER_PEER {
+            return None;
+        }
+        *n += 1;
+        Some(PeerSlot {
+            peers: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        let mut m = self.peers.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = m.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.ip);
+            }
+        }
+    }
+}
+
 /// Serves until `stop` is cancelled, then drains connections (5 s at most).
 pub async fn serve(listener: TcpListener, state: Arc<AdminState>, stop: CancellationToken) {
     let graceful = GracefulShutdown::new();
-    let slots = Arc::new(Semaphore::new(256));
+    let general = Arc::new(Semaphore::new(GENERAL_SLOTS));
+    let probes = Arc::new(Semaphore::new(PROBE_SLOTS));
+    let peers = Arc::new(Peers::default());
     loop {
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             _ = stop.cancelled() => break,
             r = listener.accept() => match r {
                 Ok(s) => s,
@@ -114,24 +199,44 @@ pub async fn serve(listener: TcpListener, state: Arc<AdminState>, stop: Cancella
                 }
             },
         };
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            drop(stream); // over the connection limit
+        let Some(peer_slot) = peers.admit(peer.ip()) else {
+            drop(stream); // this peer holds enough connections already
             continue;
+        };
+        let (permit, probes_only) = match general.clone().try_acquire_owned() {
+            Ok(p) => (p, false),
+            Err(_) => match probes.clone().try_acquire_owned() {
+                Ok(p) => (p, true),
+                Err(_) => {
+                    drop(stream); // over every limit
+                    continue;
+                }
+            },
         };
         let state = state.clone();
         let service = service_fn(move |req| {
             let state = state.clone();
-            async move { Ok::<_, Infallible>(handle(&state, req).await) }
+            async move {
+                Ok::<_, Infallible>(if probes_only && !is_probe(&req) {
+                    busy()
+                } else {
+                    handle(&state, req).await
+                })
+            }
         });
         let conn = http1::Builder::new()
             .timer(TokioTimer::new())
-            .header_read_timeout(Duration::from_secs(5))
+            .header_read_timeout(Duration::from_secs(if probes_only { 2 } else { 5 }))
+            .keep_alive(!probes_only)
             .max_buf_size(16 * 1024)
             .serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
-            let _ = conn.await;
+            // A client that never reads its reply holds a connection until
+            // here at most.
+            let _ = tokio::time::timeout(CONNECTION_LIFETIME, conn).await;
             drop(permit);
+            drop(peer_slot);
         });
     }
     drop(listener);
@@ -141,6 +246,23 @@ pub async fn serve(listener: TcpListener, state: Arc<AdminState>, stop: Cancella
     {
         tracing::warn!("admin connections still open after 5s; closing them");
     }
+}
+
+fn is_probe(req: &Request<Incoming>) -> bool {
+    matches!(req.uri().path(), "/livez" | "/readyz")
+}
+
+fn busy() -> Response<Body> {
+    let mut r = text(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "text/plain; charset=utf-8",
+        "busy: every connection slot is taken; only /livez and /readyz are answered\n",
+    );
+    r.headers_mut().insert(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from_static("1"),
+    );
+    r
 }
 
 fn text(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response<Body> {
@@ -195,18 +317,16 @@ async fn handle(state: &AdminState, req: Request<Incoming>) -> Response<Body> {
         return r;
     }
     let mut resp = match path.as_str() {
-        "/metrics" => text(
-            StatusCode::OK,
-            CONTENT_TYPE,
-            Metrics::encode(&state.registry),
-        ),
+        "/metrics" => text(StatusCode::OK, CONTENT_TYPE, state.metrics()),
         "/livez" => text(StatusCode::OK, "text/plain; charset=utf-8", "ok\n"),
         "/readyz" if state.ready() => text(StatusCode::OK, "text/plain; charset=utf-8", "ready\n"),
         "/readyz" => {
-            let why = if state.shutting_down.load(Ordering::SeqCst) {
-                "shutting down\n"
+            let why = if let Some(f) = state.failed.get() {
+                format!("failed: {f}\n")
+            } else if state.shutting_down.load(Ordering::SeqCst) {
+                "shutting down\n".to_owned()
             } else {
-                "waiting for the first pod list\n"
+                "waiting for the first pod list\n".to_owned()
             };
             text(
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -88,7 +88,9 @@ fn analyze(a: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     }
     let report = analyzer.report();
     let text = match a.output {
-        ReportFormat::Text => report.to_text(),
+        // Pod names come from file names and log prefixes: escape what
+        // would drive a terminal (JSON escapes them itself).
+        ReportFormat::Text => crate::redact::escape_controls(&report.to_text()).into_owned(),
         ReportFormat::Json => report.to_json(),
     };
     let mut out = io::stdout().lock();
@@ -129,7 +131,7 @@ impl Progress {
 
     fn new(path: &Path, size: Option<u64>) -> Progress {
         Progress {
-            name: path.display().to_string(),
+            name: crate::redact::escape_controls(&path.display().to_string()).into_owned(),
             size,
             enabled: io::stderr().is_terminal() && size.is_some_and(|s| s >= Self::MIN_SIZE),
             last: Instant::now(),
@@ -389,6 +391,7 @@ fn remediation_overrides(a: &DaemonArgs) -> config::remediation::RemediationOver
         cooldown: a.remediation_cooldown.clone(),
         verify_timeout: a.verify_timeout.clone(),
         gitlab_url: a.gitlab_url.clone(),
+        gitlab_allow_http: a.gitlab_allow_http,
         gitlab_token_file: a.gitlab_token_file.clone(),
         gitlab_runner_scope: a.gitlab_runner_scope.clone(),
         lease_namespace: a.lease_namespace.clone(),
@@ -453,6 +456,10 @@ fn watch(a: WatchArgs) -> anyhow::Result<ExitCode> {
         config.webhook = webhook;
         let d = crate::daemon::start(client, config, listener, None, token)?;
         let _ = d.done.await;
+        if let Some(why) = d.failure.get() {
+            // Non-zero: Kubernetes restarts the container.
+            anyhow::bail!("the daemon stopped because {why}");
+        }
         tracing::info!("stopped");
         anyhow::Ok(())
     })?;
@@ -472,8 +479,10 @@ fn demo(a: DemoArgs) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("--remediation-for: {e}"))?;
     let webhook = match &a.webhook_token_file {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
+            // Capped and regular files only, like every token file.
+            let bytes = config::read_small_file(path)
                 .with_context(|| format!("--webhook-token-file: cannot read {}", path.display()))?;
+            let text = String::from_utf8_lossy(&bytes);
             if text.trim().is_empty() {
                 anyhow::bail!(
                     "--webhook-token-file: {} is empty; put the token in it",

@@ -187,6 +187,16 @@ pub struct DaemonArgs {
         help_heading = "Remediation"
     )]
     pub gitlab_url: Option<String>,
+    /// Accept a plain http:// GitLab URL: for tests and a GitLab on
+    /// localhost only; the access token would cross the network in clear
+    /// text.
+    #[arg(
+        long,
+        env = "RUNNER_MEDIC_GITLAB_ALLOW_HTTP",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        help_heading = "Remediation"
+    )]
+    pub gitlab_allow_http: bool,
     /// File holding the GitLab access token (or set RUNNER_MEDIC_GITLAB_TOKEN;
     /// a token is never accepted as a flag value).
     #[arg(

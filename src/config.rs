@@ -7,8 +7,12 @@
 //! at once. Nothing downstream sees raw strings: [`Config`] holds compiled
 //! values.
 
+#[cfg(test)]
+mod proptests;
+pub mod ranges;
 pub mod remediation;
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -129,13 +133,14 @@ impl std::fmt::Display for Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file cannot be read.
-    #[error("cannot read config file {path}: {source}")]
+    // The reason is in the message, not a `source`: `{:#}` would print it
+    // twice.
+    #[error("cannot read config file {path}: {error}")]
     Read {
         /// The file.
         path: PathBuf,
         /// Why.
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The YAML does not fit the schema.
     #[error("config file {path} is not valid:\n{message}")]
@@ -203,15 +208,7 @@ impl Config {
                 });
             }
         }
-        let health = health_config(&file.health, &mut problems);
-        let daemon = DaemonSettings::resolve(&DaemonOverrides::default(), file, &mut problems);
-        let _ = remediation::resolve(
-            &remediation::RemediationOverrides::default(),
-            file,
-            &daemon.selector,
-            &|k| std::env::var(k).ok(),
-            &mut problems,
-        );
+        let health = check_values(file, &mut problems);
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -220,19 +217,120 @@ impl Config {
     }
 }
 
-/// Reads and parses a file without validating values.
+/// Checks every setting but the rules, as `check-config` does; returns the
+/// health tunables.
+fn check_values(file: &FileConfig, problems: &mut Vec<Problem>) -> HealthConfig {
+    let health = health_config(&file.health, problems);
+    let daemon = DaemonSettings::resolve(&DaemonOverrides::default(), file, problems);
+    let _ = remediation::resolve(
+        &remediation::RemediationOverrides::default(),
+        file,
+        &daemon.selector,
+        &|k| std::env::var(k).ok(),
+        problems,
+    );
+    health
+}
+
+/// Reads and parses a file without validating values. Only a regular file
+/// of at most [`ranges::MAX_FILE_BYTES`] is read: a FIFO, a device or a
+/// directory is refused before it is opened (opening a FIFO would block),
+/// and a larger file is refused without being read whole.
 pub fn read(path: &Path) -> Result<FileConfig, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    let bytes = read_small_file(path).map_err(|error| ConfigError::Read {
         path: path.to_owned(),
-        source,
+        error,
     })?;
+    let text = String::from_utf8(bytes).map_err(|e| ConfigError::Read {
+        path: path.to_owned(),
+        error: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+    })?;
+    parse(path, &text)
+}
+
+/// Parses a config file's text (`path` only names it in errors).
+fn parse(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
     if text.trim().is_empty() {
         return Ok(FileConfig::default());
     }
-    serde_saphyr::from_str(&text).map_err(|e| ConfigError::Syntax {
+    serde_saphyr::from_str(text).map_err(|e| ConfigError::Syntax {
         path: path.to_owned(),
         message: e.to_string(),
     })
+}
+
+/// Reads a regular file of at most [`ranges::MAX_FILE_BYTES`] (a config,
+/// token or CA file). Anything else is refused up front, without blocking
+/// (a FIFO) and without reading more than the limit (`/dev/zero`, a log
+/// file given by mistake). The error says why; the caller names the file.
+pub fn read_small_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, ErrorKind};
+    let limit = ranges::MAX_FILE_BYTES;
+    let too_large = || {
+        Error::new(
+            ErrorKind::FileTooLarge,
+            format!("it is larger than {} (the limit)", show_bytes(limit)),
+        )
+    };
+    // `metadata` follows symbolic links (a Kubernetes Secret volume's files
+    // are links to regular files) and opens nothing.
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta.file_type()));
+    }
+    if meta.len() > limit {
+        return Err(too_large());
+    }
+    let file = std::fs::File::open(path)?;
+    // The path may have been replaced between the two calls.
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta.file_type()));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len().min(limit)).unwrap_or(0));
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+fn not_regular(t: &std::fs::FileType) -> std::io::Error {
+    #[cfg(unix)]
+    let special = {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            Some("a FIFO")
+        } else if t.is_char_device() {
+            Some("a character device")
+        } else if t.is_block_device() {
+            Some("a block device")
+        } else if t.is_socket() {
+            Some("a socket")
+        } else {
+            None
+        }
+    };
+    #[cfg(not(unix))]
+    let special: Option<&str> = None;
+    let what = match special {
+        Some(s) => s,
+        None if t.is_dir() => "a directory",
+        None => "not a regular file",
+    };
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!("it is {what}; only a regular file is read"),
+    )
+}
+
+/// `1 MiB`, `64 KiB`, `100 bytes`.
+fn show_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB", n >> 20),
+        n if n >= 1 << 10 && n % (1 << 10) == 0 => format!("{} KiB", n >> 10),
+        n => format!("{n} bytes"),
+    }
 }
 
 fn rule_problem(i: usize, e: &RuleError) -> Problem {
@@ -250,43 +348,11 @@ fn rule_problem(i: usize, e: &RuleError) -> Problem {
 }
 
 fn health_config(h: &HealthFile, problems: &mut Vec<Problem>) -> HealthConfig {
-    let mut cfg = HealthConfig::default();
-    if let Some(w) = &h.fleet_window {
-        match parse_duration(w) {
-            Ok(d) if d >= Duration::from_secs(10) => cfg.fleet_window = d,
-            Ok(_) => problems.push(Problem {
-                path: "health.fleet_window".into(),
-                message: format!("{w:?} is too short; use at least 10s (default 5m)"),
-            }),
-            Err(e) => problems.push(Problem {
-                path: "health.fleet_window".into(),
-                message: e,
-            }),
-        }
+    HealthConfig {
+        fleet_window: ranges::FLEET_WINDOW.resolve(h.fleet_window.as_ref(), problems),
+        fleet_min_runners: ranges::FLEET_MIN_RUNNERS.resolve_usize(h.fleet_min_runners, problems),
+        fleet_min_fraction: ranges::FLEET_MIN_FRACTION.resolve(h.fleet_min_fraction, problems),
     }
-    if let Some(n) = h.fleet_min_runners {
-        if n < 2 {
-            problems.push(Problem {
-                path: "health.fleet_min_runners".into(),
-                message: format!("{n} would call a single stale runner a GitLab incident; use 2 or more (default 3)"),
-            });
-        } else {
-            cfg.fleet_min_runners = n;
-        }
-    }
-    if let Some(f) = h.fleet_min_fraction {
-        if !(0.0..=1.0).contains(&f) || f.is_nan() {
-            problems.push(Problem {
-                path: "health.fleet_min_fraction".into(),
-                message: format!(
-                    "{f} is not a fraction; use a number between 0 and 1 (default 0.5)"
-                ),
-            });
-        } else {
-            cfg.fleet_min_fraction = f;
-        }
-    }
-    cfg
 }
 
 /// Daemon settings given on the command line or in the environment; they
@@ -403,53 +469,21 @@ impl DaemonSettings {
             );
             std::net::SocketAddr::from(([0, 0, 0, 0], 9742))
         });
-        let mut duration =
-            |path: &str, flag: &Option<String>, file: &Option<String>, default: u64, min: u64| {
-                match flag.as_ref().or(file.as_ref()) {
-                    None => Duration::from_secs(default),
-                    Some(text) => match parse_duration(text) {
-                        Ok(d) if d.as_secs() >= min => d,
-                        Ok(_) => {
-                            problem(path, format!("{text:?} is too short; use at least {min}s"));
-                            Duration::from_secs(default)
-                        }
-                        Err(e) => {
-                            problem(path, e);
-                            Duration::from_secs(default)
-                        }
-                    },
-                }
-            };
-        let since = duration("watch.since", &o.since, &w.since, 3600, 0);
-        let silence_timeout = duration(
-            "watch.silence_timeout",
-            &o.silence_timeout,
-            &w.silence_timeout,
-            600,
-            1,
+        let since = ranges::SINCE.resolve(o.since.as_ref().or(w.since.as_ref()), problems);
+        let silence_timeout = ranges::SILENCE_TIMEOUT.resolve(
+            o.silence_timeout.as_ref().or(w.silence_timeout.as_ref()),
+            problems,
         );
-        let max_stream_age = duration(
-            "watch.max_stream_age",
-            &o.max_stream_age,
-            &w.max_stream_age,
-            3600,
-            10,
+        let max_stream_age = ranges::MAX_STREAM_AGE.resolve(
+            o.max_stream_age.as_ref().or(w.max_stream_age.as_ref()),
+            problems,
         );
-        let runner_ttl = duration("watch.runner_ttl", &o.runner_ttl, &w.runner_ttl, 3600, 0);
-        let max_streams = o.max_streams.or(w.max_streams).unwrap_or(500);
-        if max_streams == 0 {
-            problems.push(Problem {
-                path: "watch.max_streams".into(),
-                message: "0 would follow nothing; use at least 1 (default 500)".into(),
-            });
-        }
-        let max_runners = o.max_runners.or(w.max_runners).unwrap_or(1000);
-        if max_runners == 0 {
-            problems.push(Problem {
-                path: "watch.max_runners".into(),
-                message: "0 would track nothing; use at least 1 (default 1000)".into(),
-            });
-        }
+        let runner_ttl =
+            ranges::RUNNER_TTL.resolve(o.runner_ttl.as_ref().or(w.runner_ttl.as_ref()), problems);
+        let max_streams =
+            ranges::MAX_STREAMS.resolve_usize(o.max_streams.or(w.max_streams), problems);
+        let max_runners =
+            ranges::MAX_RUNNERS.resolve_usize(o.max_runners.or(w.max_runners), problems);
         let state_file = o
             .state_file
             .clone()
@@ -484,11 +518,11 @@ impl DaemonSettings {
             container,
             listen,
             since,
-            max_streams: max_streams.max(1),
+            max_streams,
             silence_timeout,
             max_stream_age,
             runner_ttl,
-            max_runners: max_runners.max(1),
+            max_runners,
             state_file: state_file.map(Into::into),
             log_format: o.log_format.or(f.log.format).unwrap_or_default(),
             log_level,
@@ -528,6 +562,8 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
     let bad =
         || format!("{s:?} is not a duration; write a number with a unit, e.g. 30s, 5m, 1h30m");
+    // Refused rather than saturated: no setting is near this long.
+    let too_long = || format!("{s:?} is too long to be a duration");
     if t.is_empty() {
         return Err(bad());
     }
@@ -540,7 +576,8 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         if digits == 0 {
             return Err(bad());
         }
-        let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
+        // Only digits: a parse error is an overflow.
+        let n: u64 = rest[..digits].parse().map_err(|_| too_long())?;
         rest = &rest[digits..];
         let unit_len = rest
             .find(|c: char| c.is_ascii_digit())
@@ -555,7 +592,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         total = n
             .checked_mul(scale)
             .and_then(|v| total.checked_add(v))
-            .ok_or_else(bad)?;
+            .ok_or_else(too_long)?;
         rest = &rest[unit_len..];
     }
     Ok(Duration::from_secs(total))
@@ -577,7 +614,148 @@ mod tests {
         assert!(parse_duration("5").is_err());
         assert!(parse_duration("m").is_err());
         assert!(parse_duration("5 minutes").is_err());
-        assert!(parse_duration("99999999999999999999h").is_err());
+        // Refused rather than saturated or wrapped.
+        for huge in [
+            "99999999999999999999h",
+            "18446744073709551615h",
+            "213503982334602d",
+            "18446744073709551615s1s",
+        ] {
+            let e = parse_duration(huge).unwrap_err();
+            assert!(e.contains("too long"), "{huge}: {e}");
+        }
+        assert_eq!(
+            parse_duration("18446744073709551615s"),
+            Ok(Duration::from_secs(u64::MAX)),
+            "parsed; each setting's range refuses it"
+        );
+    }
+
+    /// Values `check-config` used to accept and that made the daemon's
+    /// tasks panic (`Instant + Duration` overflow, `1 / rate`, a zero
+    /// interval) are refused, each with its path, range and default.
+    #[test]
+    fn every_setting_outside_its_range_is_refused_with_path_range_and_default() {
+        let f = file(
+            "watch:\n  since: 18446744073709551615s\n  silence_timeout: 213503982334600d\n  max_stream_age: 9s\n  runner_ttl: 8d\n  max_streams: 100001\n  max_runners: 18446744073709551615\nhealth:\n  fleet_window: 2d\n  fleet_min_runners: 1000000\n  fleet_min_fraction: .nan\nremediation:\n  for: 8d\n  min_forbidden: 10001\n  cooldown: 31d\n  max_attempts: 21\n  attempt_window: 59s\n  max_failures: 0\n  verify_timeout: 2h\n  interval: 0s\n  gitlab:\n    rate: 1e-300\n    timeout: 11m\n    clock_skew: 6m\n    recheck: 2h\n",
+        )
+        .unwrap();
+        let problems = Config::from_file(&f).unwrap_err();
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            vec![
+                "health.fleet_window",
+                "health.fleet_min_runners",
+                "health.fleet_min_fraction",
+                "watch.since",
+                "watch.silence_timeout",
+                "watch.max_stream_age",
+                "watch.runner_ttl",
+                "watch.max_streams",
+                "watch.max_runners",
+                "remediation.for",
+                "remediation.min_forbidden",
+                "remediation.cooldown",
+                "remediation.max_attempts",
+                "remediation.attempt_window",
+                "remediation.max_failures",
+                "remediation.verify_timeout",
+                "remediation.interval",
+                "remediation.gitlab.rate",
+                "remediation.gitlab.timeout",
+                "remediation.gitlab.clock_skew",
+                "remediation.gitlab.recheck",
+            ]
+        );
+        for p in &problems {
+            let s = ranges::ALL.iter().find(|s| s.path() == p.path).unwrap();
+            let (range, default) = match s {
+                ranges::Setting::Duration(b) => (b.range(), ranges::show_duration(b.default)),
+                ranges::Setting::Count(b) => (b.range(), b.default.to_string()),
+                ranges::Setting::Real(b) => (b.range(), b.default.to_string()),
+            };
+            assert!(
+                p.message.contains(&range) && p.message.contains(&format!("(default {default})")),
+                "{p}"
+            );
+        }
+        // The edges are accepted.
+        let f = file(
+            "watch:\n  since: 7d\n  silence_timeout: 1s\n  max_stream_age: 10s\n  runner_ttl: 0s\n  max_streams: 100000\n  max_runners: 1\nhealth:\n  fleet_window: 24h\n  fleet_min_runners: 2\n  fleet_min_fraction: 0\nremediation:\n  for: 0s\n  min_forbidden: 10000\n  cooldown: 30d\n  max_attempts: 20\n  attempt_window: 1m\n  max_failures: 1\n  verify_timeout: 1h\n  interval: 1s\n  gitlab:\n    rate: 0.01\n    timeout: 10m\n    clock_skew: 5m\n    recheck: 0s\n",
+        )
+        .unwrap();
+        Config::from_file(&f).unwrap();
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("rm-config-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// Refused at once, naming the file and why.
+    fn refused_quickly(path: &Path, why: &str) {
+        let started = std::time::Instant::now();
+        let e = read(path).unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(matches!(e, ConfigError::Read { .. }), "{e}");
+        let e = e.to_string();
+        assert!(
+            e.contains(&path.display().to_string()) && e.contains(why),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_config_file_larger_than_the_limit_is_refused() {
+        let dir = scratch("large");
+        let path = dir.join("big.yaml");
+        let mut text = "rules: []\n".to_owned();
+        text.push_str(&"# padding\n".repeat(110_000));
+        std::fs::write(&path, &text).unwrap();
+        refused_quickly(&path, "larger than 1 MiB");
+        // Exactly at the limit is read.
+        let mut text = "rules: []\n".to_owned();
+        text.push_str(&"#".repeat(ranges::MAX_FILE_BYTES as usize - text.len() - 1));
+        text.push('\n');
+        std::fs::write(&path, &text).unwrap();
+        assert_eq!(read(&path).unwrap(), FileConfig::default());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn special_files_are_refused_without_blocking() {
+        let dir = scratch("special");
+        refused_quickly(&dir, "a directory");
+        #[cfg(target_os = "linux")]
+        {
+            refused_quickly(Path::new("/dev/zero"), "a character device");
+            refused_quickly(Path::new("/dev/null"), "a character device");
+        }
+        #[cfg(unix)]
+        {
+            let fifo = dir.join("config.fifo");
+            let made = std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .is_ok_and(|s| s.success());
+            if made {
+                // Opening it would block until a writer came.
+                refused_quickly(&fifo, "a FIFO");
+            } else {
+                eprintln!("no mkfifo: the FIFO case is not tested");
+            }
+            // Through a symbolic link, the target is what counts.
+            let link = dir.join("link.yaml");
+            std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+            refused_quickly(&link, "only a regular file is read");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

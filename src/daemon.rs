@@ -52,6 +52,10 @@ pub struct Daemon {
     pub metrics: Metrics,
     /// Ends when everything has stopped.
     pub done: JoinHandle<()>,
+    /// Set when a task stopped on its own (a panic, or an unexpected
+    /// return): the daemon then stopped, and the process should exit
+    /// non-zero so that Kubernetes restarts it.
+    pub failure: Arc<std::sync::OnceLock<String>>,
 }
 
 /// What the daemon runs on.
@@ -139,22 +143,26 @@ pub fn start(
             metrics: metrics.clone(),
         });
     let state = AdminState::with_webhook(registry, snapshot.clone(), webhook);
-    let mut remediation = None;
+    let failure: Arc<std::sync::OnceLock<String>> = Arc::default();
+    let mut tasks = Tasks::default();
     if let Some(rc) = config.remediation.clone() {
         let acting = rc.policy.mode == Mode::On;
         // Dry-run takes no lease (it writes nothing); every replica reports.
         let (leader_tx, leader_rx) = watch::channel(!acting);
-        let elector = acting.then(|| {
+        if acting {
             let e = Elector::new(client.clone(), rc.lease.clone());
-            tokio::spawn(e.run(leader_tx, metrics.clone(), token.clone()))
-        });
+            tasks.elector = Some(supervised(
+                "leader election",
+                e.run(leader_tx, metrics.clone(), token.clone()),
+            ));
+        }
         let io = ControllerIo {
             snapshot: snapshot.clone(),
             leader: leader_rx,
             alerts: alerts_rx,
         };
         let controller = Controller::new(rc, client.clone(), metrics.clone(), io)?;
-        remediation = Some((tokio::spawn(controller.run(token.clone())), elector));
+        tasks.controller = Some(supervised("remediation", controller.run(token.clone())));
     }
     let discovery = DiscoveryConfig {
         namespaces: s.namespaces.clone(),
@@ -165,32 +173,44 @@ pub fn start(
         positions: positions.clone(),
     };
     let server_stop = CancellationToken::new();
-    let server = tokio::spawn(admin::serve(listener, state.clone(), server_stop.clone()));
-    let pipeline_task = tokio::spawn(pipeline.run(rx));
-    let source = tokio::spawn(crate::source::kube::run(
-        client,
-        discovery,
-        tx,
-        metrics.clone(),
-        token.clone(),
+    tasks.server = Some(supervised(
+        "admin server",
+        admin::serve(listener, state.clone(), server_stop.clone()),
     ));
-    let saver = positions
+    tasks.pipeline = Some(supervised("pipeline", pipeline.run(rx)));
+    tasks.source = Some(supervised(
+        "pod watcher",
+        crate::source::kube::run(client, discovery, tx, metrics.clone(), token.clone()),
+    ));
+    tasks.saver = positions
         .clone()
-        .map(|p| tokio::spawn(save_positions(p, token.clone())));
+        .map(|p| supervised("positions writer", save_positions(p, token.clone())));
+    let failed = failure.clone();
     let done = tokio::spawn(async move {
-        token.cancelled().await;
-        state.shutting_down();
-        tracing::info!("stopping: closing log streams");
-        if let Some((controller, elector)) = remediation {
-            let _ = controller.await;
-            if let Some(e) = elector {
-                let _ = e.await;
+        // Every task runs until shutdown: one that ends before is a failure
+        // (a panic, or a return nobody planned), not something to ignore
+        // while the probes stay green.
+        tokio::select! {
+            _ = token.cancelled() => {}
+            why = tasks.first_exit() => {
+                tracing::error!(reason = %why, "a task of the daemon stopped; stopping the daemon so that it is restarted");
+                state.failed(&why);
+                let _ = failed.set(why);
+                token.cancel();
             }
         }
-        let _ = source.await;
-        let _ = pipeline_task.await;
-        if let Some(saver) = saver {
-            let _ = saver.await;
+        state.shutting_down();
+        tracing::info!("stopping: closing log streams");
+        for slot in [
+            &mut tasks.controller,
+            &mut tasks.elector,
+            &mut tasks.source,
+            &mut tasks.pipeline,
+            &mut tasks.saver,
+        ] {
+            if let Some((_, t)) = slot.take() {
+                let _ = t.await;
+            }
         }
         // Every line the followers marked has been counted: a restart
         // resumes exactly here.
@@ -204,14 +224,89 @@ pub fn start(
         }
         tracing::info!("pipeline drained; stopping the admin server");
         server_stop.cancel();
-        let _ = server.await;
+        if let Some((_, server)) = tasks.server.take() {
+            let _ = server.await;
+        }
     });
     Ok(Daemon {
         addr,
         snapshot,
         metrics,
         done,
+        failure,
     })
+}
+
+/// A long-running task of the daemon, with its name.
+type Task = (&'static str, JoinHandle<()>);
+
+/// The daemon's long-running tasks, each owned here so that none can end
+/// unnoticed.
+#[derive(Debug, Default)]
+struct Tasks {
+    controller: Option<Task>,
+    elector: Option<Task>,
+    source: Option<Task>,
+    pipeline: Option<Task>,
+    saver: Option<Task>,
+    server: Option<Task>,
+}
+
+impl Tasks {
+    /// Waits until one task ends and says which and how; that task is
+    /// removed (it is not awaited again).
+    async fn first_exit(&mut self) -> String {
+        let mut slots: Vec<&mut Option<Task>> = vec![
+            &mut self.controller,
+            &mut self.elector,
+            &mut self.source,
+            &mut self.pipeline,
+            &mut self.saver,
+            &mut self.server,
+        ];
+        slots.retain(|s| s.is_some());
+        if slots.is_empty() {
+            return std::future::pending().await;
+        }
+        let (result, i, _) = futures::future::select_all(
+            slots.iter_mut().filter_map(|s| s.as_mut().map(|(_, h)| h)),
+        )
+        .await;
+        let name = slots[i].take().map_or("a task", |(n, _)| n);
+        match result {
+            Ok(()) => format!("{name} stopped unexpectedly"),
+            Err(e) if e.is_panic() => {
+                let payload = e.into_panic();
+                let msg = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "(no message)".into());
+                format!("{name} panicked: {msg}")
+            }
+            Err(e) => format!("{name} was cancelled: {e}"),
+        }
+    }
+}
+
+/// Spawns a daemon task. With `RUNNER_MEDIC_TEST_PANIC=<name>` (tests
+/// only: the supervision test kills each task this way), the named task
+/// panics a second after it starts; the variable is read once per task.
+fn supervised(
+    name: &'static str,
+    fut: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Task {
+    let inject = std::env::var("RUNNER_MEDIC_TEST_PANIC").is_ok_and(|v| v == name);
+    (
+        name,
+        tokio::spawn(async move {
+            if inject {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                panic!("injected by RUNNER_MEDIC_TEST_PANIC");
+            }
+            fut.await
+        }),
+    )
 }
 
 /// Writes the positions file every few seconds until shutdown (the last

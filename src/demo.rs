@@ -244,6 +244,9 @@ pub async fn run(config: DemoConfig, token: CancellationToken) -> anyhow::Result
     let _ = d.done.await;
     world.kube.stop();
     world.gitlab.stop();
+    if let Some(why) = d.failure.get() {
+        anyhow::bail!("the daemon stopped: {why}");
+    }
     println!("\ndemo finished.");
     Ok(())
 }

@@ -191,6 +191,11 @@ pub struct RunnerHealth {
     /// Pods whose runner process registered or verified this runner, by
     /// their own lines (the log's proof that the pod runs it).
     pub bound_pods: Vec<Arc<str>>,
+    /// The pod whose budget ([`PodLimits`]) this runner takes: the pod that
+    /// first named it, or the pod that proved it runs it.
+    charged_to: Arc<str>,
+    /// Takes a proven slot of `charged_to`: never evicted.
+    protected: bool,
 }
 
 /// At most this many containers and bound pods are kept per runner.
@@ -243,7 +248,16 @@ impl RunnerHealth {
             first_verify_rejected: None,
             containers: Vec::new(),
             bound_pods: Vec::new(),
+            charged_to: pod.clone(),
+            protected: false,
         }
+    }
+
+    /// Admitted on evidence that a pod runs it (registered, verified,
+    /// rotated its token or received a job there): never evicted to make
+    /// room for another runner.
+    pub fn is_protected(&self) -> bool {
+        self.protected
     }
 
     /// The pod that logged this runner last.
@@ -311,6 +325,86 @@ impl Default for HealthConfig {
     }
 }
 
+/// At most this many runner ids one pod may add to the tracker on unproven
+/// lines alone (403s, outages, lockouts: anything but evidence that the pod
+/// runs the runner).
+///
+/// A runner pod runs a handful of runners: the gitlab-runner Helm chart one
+/// per pod, a hand-written `config.toml` a few `[[runners]]`; a token
+/// rotation adds the runner's new short id in the same pod while the old one
+/// stays tracked until `runner_ttl`, and a failing legacy registration adds
+/// the registration token's id. A stale-token runner whose lookback shows
+/// only 403s has no proof and must still fit, so the limit is several times
+/// what a real pod needs; it bounds a pod that logs made-up ids to 16
+/// runners (~600 series, ~70 KB of `/metrics`) instead of the whole table.
+pub const MAX_UNPROVEN_PER_POD: usize = 16;
+
+/// At most this many runner ids one pod may add as proven (see
+/// [`MAX_UNPROVEN_PER_POD`]). The proof is a log line too, and a pod can
+/// forge it (`Checking for jobs... received`): this bounds such a pod
+/// without limiting a real one (64 runners in one pod is far beyond any
+/// deployment seen). A proven id over it is admitted as unproven, if the
+/// pod has room for one.
+pub const MAX_PROVEN_PER_POD: usize = 64;
+
+/// How many runner ids one pod may add to the tracker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PodLimits {
+    /// Ids with no evidence that the pod runs them.
+    pub unproven: usize,
+    /// Ids the pod registered, verified or received a job with.
+    pub proven: usize,
+}
+
+impl PodLimits {
+    /// No limit (offline analysis of files a person chose).
+    pub const NONE: PodLimits = PodLimits {
+        unproven: usize::MAX,
+        proven: usize::MAX,
+    };
+}
+
+impl Default for PodLimits {
+    fn default() -> Self {
+        PodLimits {
+            unproven: MAX_UNPROVEN_PER_POD,
+            proven: MAX_PROVEN_PER_POD,
+        }
+    }
+}
+
+/// Why a new runner id was not tracked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Refusal {
+    /// The tracker holds `max_runners` runners, none of which could make
+    /// room (only a proven newcomer pushes out an unproven runner).
+    GlobalCap,
+    /// The pod that named it has used its [`PodLimits`].
+    PodLimit,
+}
+
+impl Refusal {
+    /// Every reason, for counters exported at 0.
+    pub const ALL: [Refusal; 2] = [Refusal::GlobalCap, Refusal::PodLimit];
+
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::GlobalCap => "global_cap",
+            Refusal::PodLimit => "pod_limit",
+        }
+    }
+}
+
+/// The runners one pod added to the tracker (see [`PodLimits`]).
+#[derive(Debug, Default)]
+struct PodTally {
+    unproven: usize,
+    proven: usize,
+    /// A refusal of this pod was reported already.
+    warned: bool,
+}
+
 /// The health of every runner seen.
 #[derive(Debug, Default)]
 pub struct Tracker {
@@ -323,8 +417,16 @@ pub struct Tracker {
     last: Option<RunnerKey>,
     /// At most this many runners are tracked.
     max_runners: usize,
-    /// Runners refused because of `max_runners`.
-    refused: u64,
+    /// How many runners one pod may add.
+    pod_limits: PodLimits,
+    /// Runners each (namespace, pod) added and still tracked; updated only
+    /// when a runner is created, proven or removed.
+    pods: HashMap<(Arc<str>, Arc<str>), PodTally>,
+    /// New runners refused, per [`Refusal`].
+    refused: [u64; 2],
+    /// A refusal because of `max_runners` was reported since the tracker
+    /// was last below it.
+    cap_warned: bool,
     /// (pod, container) that registered a runner with a legacy registration
     /// token and has not named a runner since: the next runner it names is
     /// the one it registered.
@@ -338,8 +440,15 @@ pub struct Observed<'a> {
     pub runner: Option<&'a RunnerHealth>,
     /// The runner was seen for the first time.
     pub created: bool,
-    /// A new runner was not tracked: `max_runners` is reached.
-    pub refused: bool,
+    /// A new runner was not tracked, and why.
+    pub refused: Option<Refusal>,
+    /// This refusal is the first for its pod (`PodLimit`), or the first
+    /// since the tracker was last below `max_runners` (`GlobalCap`): worth
+    /// a log line, the next ones are not.
+    pub first_refusal: bool,
+    /// An unproven runner forgotten to make room for this new, proven one
+    /// (`max_runners` reached): its series go as on expiry.
+    pub evicted: Option<RunnerKey>,
     /// The state change it caused.
     pub transition: Option<Transition>,
 }
@@ -348,28 +457,51 @@ pub struct Observed<'a> {
 struct Inner {
     key: Option<RunnerKey>,
     created: bool,
-    refused: bool,
+    refused: Option<Refusal>,
+    first_refusal: bool,
+    evicted: Option<RunnerKey>,
     transition: Option<Transition>,
 }
 
 impl Tracker {
-    /// An empty tracker.
+    /// An empty tracker without limits (offline analysis).
     pub fn new(config: HealthConfig) -> Tracker {
-        Tracker::with_capacity(config, usize::MAX)
+        Tracker::with_limits(config, usize::MAX, PodLimits::NONE)
     }
 
-    /// An empty tracker that tracks at most `max_runners` runners.
+    /// An empty tracker that tracks at most `max_runners` runners, and at
+    /// most [`PodLimits::default`] added by one pod.
     pub fn with_capacity(config: HealthConfig, max_runners: usize) -> Tracker {
+        Tracker::with_limits(config, max_runners, PodLimits::default())
+    }
+
+    /// An empty tracker that tracks at most `max_runners` runners, and at
+    /// most `pod_limits` added by one pod (each limit at least 1).
+    pub fn with_limits(config: HealthConfig, max_runners: usize, pod_limits: PodLimits) -> Tracker {
         Tracker {
             config,
             max_runners,
+            pod_limits: PodLimits {
+                unproven: pod_limits.unproven.max(1),
+                proven: pod_limits.proven.max(1),
+            },
             ..Tracker::default()
         }
     }
 
-    /// Runners refused so far because the capacity was reached.
+    /// How many runners one pod may add.
+    pub fn pod_limits(&self) -> PodLimits {
+        self.pod_limits
+    }
+
+    /// New runners refused so far, for any reason.
     pub fn refused(&self) -> u64 {
-        self.refused
+        self.refused.iter().sum()
+    }
+
+    /// New runners refused so far for `reason`.
+    pub fn refused_for(&self, reason: Refusal) -> u64 {
+        self.refused[reason as usize]
     }
 
     /// Records one event of `origin`, seen at `at`. Returns the state change
@@ -396,6 +528,8 @@ impl Tracker {
             runner: inner.key.as_ref().and_then(|k| self.runners.get(k)),
             created: inner.created,
             refused: inner.refused,
+            first_refusal: inner.first_refusal,
+            evicted: inner.evicted,
             transition: inner.transition,
         }
     }
@@ -440,31 +574,43 @@ impl Tracker {
                 key
             }
         };
-        let full = self.runners.len() >= self.max_runners;
         let entry = match self.runners.get_mut(&key) {
             Some(e) => e,
-            None if full => {
-                inner.refused = true;
-                self.refused += 1;
-                return inner;
-            }
             None => {
+                // Only here (a new id), never per line of a known runner.
+                let registration_token = is_registration_token_line(event);
+                let proven = !registration_token
+                    && (binds(event.class)
+                        || event.class == Class::JobRequestOk
+                        || (!self.registered_in.is_empty()
+                            && self
+                                .registered_in
+                                .contains_key(&(origin.pod.clone(), origin.container.clone()))));
+                let (protected, evicted) = match self.admit(origin, proven) {
+                    Ok(admitted) => admitted,
+                    Err((reason, first)) => {
+                        inner.refused = Some(reason);
+                        inner.first_refusal = first;
+                        self.refused[reason as usize] += 1;
+                        return inner;
+                    }
+                };
                 inner.created = true;
+                inner.evicted = evicted;
                 let mut new = RunnerHealth::new(key.clone(), &origin.pod, stamp);
-                new.registration_token = is_registration_token_line(event);
+                new.registration_token = registration_token;
+                new.protected = protected;
                 self.runners.entry(key.clone()).or_insert(new)
             }
         };
         entry.last_seen = stamp;
         entry.counts[event.class.index()] += 1;
         remember(&mut entry.containers, &origin.container);
-        if matches!(
-            event.class,
-            Class::VerifyOk | Class::VerifyRemoved | Class::TokenResetOk
-        ) && !entry.registration_token
-        {
+        let mut proof = event.class == Class::JobRequestOk && !entry.registration_token;
+        if binds(event.class) && !entry.registration_token {
             // The pod verified (or rotated) the token it holds: its runner.
             remember(&mut entry.bound_pods, &origin.pod);
+            proof = true;
         }
         if !self.registered_in.is_empty()
             && !entry.registration_token
@@ -474,6 +620,12 @@ impl Tracker {
                 .is_some()
         {
             remember(&mut entry.bound_pods, &origin.pod);
+            proof = true;
+        }
+        if proof && !entry.protected {
+            // Proven now: the slot moves to a proven one of the pod that
+            // proved it, if that pod has one left (rare: once per runner).
+            promote(&mut self.pods, self.pod_limits, entry, &origin.pod);
         }
         if entry.pods.last() != Some(&origin.pod) {
             entry.pods.retain(|p| p != &origin.pod);
@@ -620,13 +772,101 @@ impl Tracker {
         self.runners.is_empty()
     }
 
-    /// Forgets a runner (its pod is gone and its TTL expired).
+    /// Forgets a runner (its pod is gone and its TTL expired, or it was
+    /// evicted).
     pub fn remove(&mut self, key: &RunnerKey) -> Option<RunnerHealth> {
+        let r = self.forget(key)?;
+        if self.runners.len() < self.max_runners {
+            self.cap_warned = false;
+        }
+        Some(r)
+    }
+
+    /// [`Tracker::remove`], and its pod's slot is free again.
+    fn forget(&mut self, key: &RunnerKey) -> Option<RunnerHealth> {
         self.fleet.forget(key);
         if self.last.as_ref() == Some(key) {
             self.last = None;
         }
-        self.runners.remove(key)
+        let r = self.runners.remove(key)?;
+        let slot = (r.key.namespace.clone(), r.charged_to.clone());
+        if let Some(t) = self.pods.get_mut(&slot) {
+            if r.protected {
+                t.proven = t.proven.saturating_sub(1);
+            } else {
+                t.unproven = t.unproven.saturating_sub(1);
+            }
+            if t.proven == 0 && t.unproven == 0 {
+                self.pods.remove(&slot);
+            }
+        }
+        Some(r)
+    }
+
+    /// Whether a new runner of `origin` may be tracked, and with which slot
+    /// (`true`: proven). At `max_runners`, a proven newcomer evicts the
+    /// least recently seen unproven runner of the pod with the most
+    /// unproven runners (returned, to drop its series); proven runners are
+    /// never evicted. Refusals carry whether they are the first worth
+    /// reporting.
+    fn admit(
+        &mut self,
+        origin: &Origin,
+        proven: bool,
+    ) -> Result<(bool, Option<RunnerKey>), (Refusal, bool)> {
+        let slot = (origin.namespace.clone(), origin.pod.clone());
+        let (unproven, proven_n) = self
+            .pods
+            .get(&slot)
+            .map_or((0, 0), |t| (t.unproven, t.proven));
+        let protected = proven && proven_n < self.pod_limits.proven;
+        if !protected && unproven >= self.pod_limits.unproven {
+            // The pod's tally exists: the limit is at least 1.
+            let first = self
+                .pods
+                .get_mut(&slot)
+                .is_some_and(|t| !std::mem::replace(&mut t.warned, true));
+            return Err((Refusal::PodLimit, first));
+        }
+        let mut evicted = None;
+        if self.runners.len() >= self.max_runners {
+            let victim = if protected {
+                self.eviction_victim()
+            } else {
+                None
+            };
+            let Some(victim) = victim else {
+                let first = !std::mem::replace(&mut self.cap_warned, true);
+                return Err((Refusal::GlobalCap, first));
+            };
+            // Still full after this: a refusal warned of stays warned of.
+            self.forget(&victim);
+            evicted = Some(victim);
+        }
+        let t = self.pods.entry(slot).or_default();
+        if protected {
+            t.proven += 1;
+        } else {
+            t.unproven += 1;
+        }
+        Ok((protected, evicted))
+    }
+
+    /// The runner to forget for a proven newcomer at `max_runners`: the
+    /// least recently seen unproven runner of the pod with the most
+    /// unproven runners (the pod most likely to be making ids up). A scan,
+    /// only when the table is full and a proven runner is new.
+    fn eviction_victim(&self) -> Option<RunnerKey> {
+        let ((namespace, pod), _) = self
+            .pods
+            .iter()
+            .filter(|(_, t)| t.unproven > 0)
+            .max_by(|(a, x), (b, y)| x.unproven.cmp(&y.unproven).then_with(|| b.cmp(a)))?;
+        self.runners
+            .values()
+            .filter(|r| !r.protected && r.charged_to == *pod && r.key.namespace == *namespace)
+            .min_by_key(|r| r.last_seen.seq)
+            .map(|r| r.key.clone())
     }
 
     /// Facts about a workload.
@@ -805,6 +1045,40 @@ impl Tracker {
             })
             .collect()
     }
+}
+
+/// Lines by which a pod shows that it holds the runner's token: it
+/// verified it (valid or not) or rotated it.
+fn binds(class: Class) -> bool {
+    matches!(
+        class,
+        Class::VerifyOk | Class::VerifyRemoved | Class::TokenResetOk
+    )
+}
+
+/// Moves a runner that just got its proof from an unproven slot to a proven
+/// slot of `pod`, the pod that proved it, while that pod has one left;
+/// otherwise it stays unproven (and evictable).
+fn promote(
+    pods: &mut HashMap<(Arc<str>, Arc<str>), PodTally>,
+    limits: PodLimits,
+    r: &mut RunnerHealth,
+    pod: &Arc<str>,
+) {
+    let to = (r.key.namespace.clone(), pod.clone());
+    if pods.get(&to).is_some_and(|t| t.proven >= limits.proven) {
+        return;
+    }
+    let from = (r.key.namespace.clone(), r.charged_to.clone());
+    if let Some(t) = pods.get_mut(&from) {
+        t.unproven = t.unproven.saturating_sub(1);
+        if t.unproven == 0 && t.proven == 0 {
+            pods.remove(&from);
+        }
+    }
+    pods.entry(to).or_default().proven += 1;
+    r.charged_to = pod.clone();
+    r.protected = true;
 }
 
 /// Lines whose `runner=` is the registration token (legacy `register`).

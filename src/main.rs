@@ -14,7 +14,12 @@ fn main() -> ExitCode {
     match app::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("runner-medic: error: {e:#}");
+            // File names and contents can carry terminal escapes.
+            let text = format!("{e:#}");
+            eprintln!(
+                "runner-medic: error: {}",
+                runner_medic::redact::escape_controls(&text)
+            );
             ExitCode::from(2)
         }
     }

@@ -22,7 +22,7 @@ use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
 use crate::event::Class;
-use crate::health::{Finding, RunnerKey, State};
+use crate::health::{Finding, Refusal, RunnerKey, State};
 
 /// The content type of [`Metrics::encode`]'s output.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -65,6 +65,19 @@ impl EncodeLabelValue for State {
     fn encode(&self, e: &mut LabelValueEncoder<'_>) -> std::fmt::Result {
         EncodeLabelValue::encode(&self.as_str(), e)
     }
+}
+
+impl EncodeLabelValue for Refusal {
+    fn encode(&self, e: &mut LabelValueEncoder<'_>) -> std::fmt::Result {
+        EncodeLabelValue::encode(&self.as_str(), e)
+    }
+}
+
+/// Why a runner id was not tracked.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RefusalLabels {
+    /// `global_cap` or `pod_limit`.
+    pub reason: Refusal,
 }
 
 /// One runner.
@@ -273,7 +286,7 @@ pub struct Metrics {
     runner_diagnosis: Family<DiagnosisLabels, Gauge>,
     transitions: Family<ToLabels, Counter>,
     tracked_runners: Gauge,
-    runners_refused: Counter,
+    runners_refused: Family<RefusalLabels, Counter>,
     lines: Counter,
     bytes: Counter,
     truncated: Counter,
@@ -311,7 +324,7 @@ impl Metrics {
             runner_diagnosis: Family::default(),
             transitions: Family::default(),
             tracked_runners: Gauge::default(),
-            runners_refused: Counter::default(),
+            runners_refused: Family::default(),
             lines: Counter::default(),
             bytes: Counter::default(),
             truncated: Counter::default(),
@@ -399,7 +412,7 @@ impl Metrics {
         );
         r.register(
             "runners_refused",
-            "Runners not tracked because max_runners was reached",
+            "New runner ids not tracked, by reason: global_cap (max_runners reached) or pod_limit (the pod named more ids than one pod runs)",
             m.runners_refused.clone(),
         );
         r.register_with_unit(
@@ -529,6 +542,9 @@ impl Metrics {
         for to in State::ALL {
             let _ = m.transitions.get_or_create(&ToLabels { to });
         }
+        for reason in Refusal::ALL {
+            let _ = m.runners_refused.get_or_create(&RefusalLabels { reason });
+        }
         for result in crate::admin::webhook::RESULTS {
             let _ = m.webhook_requests.get_or_create(&ResultLabels { result });
         }
@@ -619,9 +635,17 @@ impl Metrics {
         self.transitions.get_or_create(&ToLabels { to }).inc();
     }
 
-    /// A runner was not tracked (cap reached).
+    /// A new runner id was not tracked because `max_runners` was reached
+    /// ([`Metrics::runner_refused_for`] with [`Refusal::GlobalCap`]).
     pub fn runner_refused(&self) {
-        self.runners_refused.inc();
+        self.runner_refused_for(Refusal::GlobalCap);
+    }
+
+    /// A new runner id was not tracked, for `reason`.
+    pub fn runner_refused_for(&self, reason: Refusal) {
+        self.runners_refused
+            .get_or_create(&RefusalLabels { reason })
+            .inc();
     }
 
     /// A GitLab request finished.

@@ -18,7 +18,9 @@ use tokio::sync::{mpsc, watch};
 use crate::analyze::{InputStats, Report};
 use crate::classify::Classifier;
 use crate::event::Class;
-use crate::health::{Diagnosis, HealthConfig, RunnerKey, RunnerView, State, Tracker, Transition};
+use crate::health::{
+    Diagnosis, HealthConfig, PodLimits, Refusal, RunnerKey, RunnerView, State, Tracker, Transition,
+};
 use crate::metrics::{Channel, Metrics, RunnerSeries};
 use crate::parse::Parser;
 use crate::source::checkpoint::Mark;
@@ -32,6 +34,8 @@ pub struct PipelineConfig {
     pub runner_ttl: Duration,
     /// Track at most this many runners.
     pub max_runners: usize,
+    /// How many runners one pod may add (unproven ones, proven ones).
+    pub pod_limits: PodLimits,
     /// Rebuild the status snapshot at most this often.
     pub publish_every: Duration,
     /// Health model tunables.
@@ -45,6 +49,7 @@ impl Default for PipelineConfig {
         PipelineConfig {
             runner_ttl: Duration::from_secs(3600),
             max_runners: 1000,
+            pod_limits: PodLimits::default(),
             publish_every: Duration::from_secs(2),
             health: HealthConfig::default(),
             positions: None,
@@ -99,7 +104,8 @@ impl Pipeline {
         config: PipelineConfig,
         transitions: Option<mpsc::Sender<Change>>,
     ) -> (Pipeline, watch::Receiver<Snapshot>) {
-        let tracker = Tracker::with_capacity(config.health.clone(), config.max_runners);
+        let tracker =
+            Tracker::with_limits(config.health.clone(), config.max_runners, config.pod_limits);
         let empty = Report::build(&tracker, InputStats::default());
         let (snapshot, rx) = watch::channel(Snapshot {
             report: Arc::new(empty),
@@ -238,8 +244,33 @@ impl Pipeline {
                 .remove(&(line.origin.namespace.clone(), line.origin.pod.clone()));
         }
         let obs = self.tracker.observe(&line.origin, &event, Some(at));
-        if obs.refused && counted {
-            self.metrics.runner_refused();
+        if let Some(reason) = obs.refused {
+            if counted {
+                self.metrics.runner_refused_for(reason);
+            }
+            if obs.first_refusal {
+                let o = &line.origin;
+                match reason {
+                    Refusal::PodLimit => tracing::warn!(
+                        namespace = %o.namespace, workload = %o.workload, pod = %o.pod,
+                        limit = self.config.pod_limits.unproven,
+                        "a pod names more runner ids than a pod runs, without proof that it runs them: its new ids are not tracked (runner_medic_runners_refused_total{{reason=\"pod_limit\"}})"
+                    ),
+                    Refusal::GlobalCap => tracing::warn!(
+                        namespace = %o.namespace, workload = %o.workload, pod = %o.pod,
+                        max_runners = self.config.max_runners,
+                        "max_runners reached: new runner ids are not tracked (runner_medic_runners_refused_total{{reason=\"global_cap\"}})"
+                    ),
+                }
+            }
+        }
+        if let Some(key) = &obs.evicted {
+            // Made room for a proven runner: forgotten as on expiry.
+            if let Some(s) = self.series.remove(key) {
+                self.metrics.forget_runner(&s);
+            }
+            self.dirty = true;
+            tracing::info!(namespace = %key.namespace, workload = %key.workload, runner = %key.runner, "runner forgotten: max_runners reached and a proven runner needed its place (it had no proof that a pod runs it)");
         }
         match obs.runner {
             Some(r) => {
@@ -398,5 +429,100 @@ impl Pipeline {
             .into_iter()
             .find(|r| r.key.runner.as_str() == runner)
             .map(|r| r.state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::line::Origin;
+    use crate::source::Line;
+
+    fn line(pipeline: &mut Pipeline, pod: &str, text: &str) {
+        pipeline.handle(
+            SourceEvent::Line(Line {
+                origin: Arc::new(Origin::for_pod(
+                    "gitlab-runner",
+                    &format!("gitlab-runner-7d9c6b5f4-{pod}"),
+                    "gitlab-runner",
+                )),
+                bytes: text.as_bytes().to_vec(),
+                truncated: false,
+                read_at: Instant::now(),
+                seen_before: false,
+            }),
+            Instant::now(),
+        );
+    }
+
+    fn forbidden(id: &str) -> String {
+        format!(
+            "ERROR: Checking for jobs... forbidden               runner={id} status=POST https://gitlab.example.com/api/v4/jobs/request: 403 Forbidden"
+        )
+    }
+
+    fn verified(id: &str) -> String {
+        format!("Verifying runner... is valid                        runner={id}")
+    }
+
+    fn sample(text: &str, series: &str) -> Option<f64> {
+        text.lines()
+            .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+    }
+
+    #[test]
+    fn an_evicted_runner_loses_its_series_and_refusals_are_counted_by_reason() {
+        let (registry, metrics) = Metrics::new_registry();
+        let config = PipelineConfig {
+            max_runners: 3,
+            pod_limits: PodLimits {
+                unproven: 2,
+                proven: 4,
+            },
+            ..PipelineConfig::default()
+        };
+        let (mut p, _) = Pipeline::new(Classifier::builtin(), metrics, config, None);
+        line(&mut p, "x2x7k", &verified("HYErDk_6w"));
+        line(&mut p, "f1o0d", &forbidden("Fk0000001"));
+        line(&mut p, "f1o0d", &forbidden("Fk0000002"));
+        line(&mut p, "f1o0d", &forbidden("Fk0000003")); // pod limit
+        line(&mut p, "q8r2m", &forbidden("NoProof12")); // global cap
+        let text = Metrics::encode(&registry);
+        assert_eq!(sample(&text, "runner_medic_tracked_runners"), Some(3.0));
+        assert_eq!(
+            sample(
+                &text,
+                "runner_medic_runners_refused_total{reason=\"pod_limit\"}"
+            ),
+            Some(1.0),
+            "{text}"
+        );
+        assert_eq!(
+            sample(
+                &text,
+                "runner_medic_runners_refused_total{reason=\"global_cap\"}"
+            ),
+            Some(1.0)
+        );
+        assert!(text.contains("runner=\"Fk0000001\""));
+        // A proven newcomer takes the place of the noisy pod's oldest id.
+        line(&mut p, "q8r2m", &verified("Zx8Kq2LmP"));
+        let text = Metrics::encode(&registry);
+        assert!(!text.contains("Fk0000001"), "{text}");
+        assert!(text.contains("runner=\"Fk0000002\""));
+        assert!(text.contains("runner=\"Zx8Kq2LmP\",state=\"healthy\"} 1"));
+        assert!(text.contains("runner=\"HYErDk_6w\",state=\"healthy\"} 1"));
+        assert_eq!(sample(&text, "runner_medic_tracked_runners"), Some(3.0));
+        assert!(
+            p.tracker()
+                .get(&RunnerKey {
+                    namespace: "gitlab-runner".into(),
+                    workload: "gitlab-runner".into(),
+                    runner: crate::event::RunnerId::normalize("Fk0000001").unwrap(),
+                })
+                .is_none()
+        );
     }
 }

@@ -49,6 +49,26 @@ fn might_hold_token(text: &str) -> bool {
         || memchr::memmem::find(b, b"earer").is_some()
 }
 
+/// Escapes control characters (C0 but newline and tab, DEL, and C1) as
+/// `\u{..}`, so that text taken from files and file names (a report, an
+/// error message) cannot drive the terminal it is printed on: no colour
+/// change, cursor move, title change or hidden text.
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    let control = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if control(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +97,14 @@ mod tests {
         let s = "Checking for jobs... forbidden runner=HYErDk_6w";
         assert!(matches!(redact(s), Cow::Borrowed(_)));
         assert_eq!(redact("gitlab.example.com"), "gitlab.example.com");
+    }
+
+    #[test]
+    fn control_characters_are_escaped_for_the_terminal() {
+        assert!(matches!(escape_controls("plain\ttext\n"), Cow::Borrowed(_)));
+        assert_eq!(
+            escape_controls("pod\x1b]0;owned\x07\x1b[2J\u{9b}31m"),
+            "pod\\u{1b}]0;owned\\u{7}\\u{1b}[2J\\u{9b}31m"
+        );
     }
 }

@@ -382,3 +382,198 @@ fn a_closed_pipe_is_not_an_error() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
 }
+
+#[test]
+fn terminal_escapes_in_file_names_are_not_echoed() {
+    let dir = std::env::temp_dir().join(format!("rm-cli-esc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A file name that would set the terminal's title and clear its screen.
+    let evil = dir.join("gitlab-runner-\x1b]0;owned\x07\x1b[2J.log");
+    std::fs::write(
+        &evil,
+        "ERROR: Checking for jobs... forbidden   runner=HYErDk_6w status=403 Forbidden\n",
+    )
+    .unwrap();
+    let out = run(&["analyze", evil.to_str().unwrap()], None);
+    let text = stdout(&out);
+    assert!(text.contains("HYErDk_6w"), "{text}");
+    assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+    assert!(
+        text.contains("\\u{1b}]0;owned"),
+        "escaped, not dropped: {text}"
+    );
+    // The same name in an error message.
+    let missing = dir.join("missing-\x1b[2J.log");
+    let out = run(&["analyze", missing.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(!err.contains('\x1b'), "{err:?}");
+    assert!(err.contains("missing-\\u{1b}[2J.log"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs the binary with `env`; kills it and fails if it runs longer than
+/// `limit` (a read that blocks or never ends).
+fn run_within(
+    args: &[&str],
+    env: &[(&str, &str)],
+    limit: std::time::Duration,
+) -> std::process::Output {
+    use std::process::{Command, Stdio};
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_runner-medic"));
+    cmd.args(args)
+        .current_dir(common::root())
+        .env_remove("RUNNER_MEDIC_CONFIG")
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .env_remove("KUBERNETES_SERVICE_PORT")
+        .env("KUBECONFIG", "/nonexistent/kubeconfig")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!("{args:?} still running after {limit:?}:\n{}", stderr(&out));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// A config "file" that is huge, endless or a FIFO is refused at once,
+/// naming the file and why, without reading it whole or blocking.
+#[test]
+fn huge_endless_and_special_config_files_are_refused_at_once() {
+    let dir = std::env::temp_dir().join(format!("rm-cli-cfgsize-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("big.yaml");
+    std::fs::write(&big, "# padding\n".repeat(120_000)).unwrap();
+    let mut cases = vec![(big.clone(), "larger than 1 MiB")];
+    if cfg!(target_os = "linux") {
+        cases.push(("/dev/zero".into(), "a character device"));
+    }
+    let fifo = dir.join("config.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    if made {
+        cases.push((fifo.clone(), "a FIFO"));
+    } else {
+        eprintln!("no mkfifo: the FIFO case is not tested");
+    }
+    let limit = std::time::Duration::from_secs(10);
+    for (path, why) in cases {
+        let p = path.to_str().unwrap();
+        for args in [
+            vec!["check-config", p],
+            vec!["analyze", "--config", p, "examples/logs/healthy.log"],
+            vec!["watch", "--config", p],
+        ] {
+            let out = run_within(&args, &[], limit);
+            assert_eq!(out.status.code(), Some(2), "{args:?}");
+            let err = stderr(&out);
+            assert!(err.contains(p) && err.contains(why), "{args:?}: {err}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Values that check-config used to accept and that made the daemon's
+/// tasks panic are refused with their path, range and default.
+#[test]
+fn check_config_refuses_settings_outside_their_ranges() {
+    let dir = std::env::temp_dir().join(format!("rm-cli-ranges-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("config.yaml");
+    std::fs::write(
+        &cfg,
+        "watch:\n  silence_timeout: 18446744073709551615s\n  max_streams: 0\nremediation:\n  interval: 0s\n  gitlab:\n    rate: 1e-300\n",
+    )
+    .unwrap();
+    let out = run(&["check-config", cfg.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    for line in [
+        "watch.silence_timeout: \"18446744073709551615s\" is too large; use 1s to 1d (default 10m)",
+        "watch.max_streams: 0 is too small (it would follow nothing); use 1 to 100000 (default 500)",
+        "remediation.interval: \"0s\" is too small; use 1s to 1h (default 5s)",
+        "remediation.gitlab.rate: 1e-300 is too small; use 0.01 to 100 (default 1)",
+    ] {
+        assert!(err.contains(line), "{line}\n{err}");
+    }
+    // The same values as flags.
+    let out = run_within(
+        &[
+            "watch",
+            "--silence-timeout",
+            "99999999d",
+            "--max-streams",
+            "0",
+        ],
+        &[],
+        std::time::Duration::from_secs(10),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("watch.silence_timeout: \"99999999d\" is too large")
+            && err.contains("watch.max_streams: 0 is too small"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An http:// GitLab URL would carry the access token in clear text: it is
+/// refused unless --gitlab-allow-http (or its variable) allows it.
+#[test]
+fn an_http_gitlab_url_is_refused_without_gitlab_allow_http() {
+    let args = [
+        "watch",
+        "--listen",
+        "127.0.0.1:0",
+        "--remediation",
+        "dry-run",
+        "--gitlab-url",
+        "http://127.0.0.1:9",
+        "--gitlab-runner-scope",
+        "instance",
+    ];
+    let token = ("RUNNER_MEDIC_GITLAB_TOKEN", "glpat-TOKENTOKENTOKENTOKEN");
+    let limit = std::time::Duration::from_secs(10);
+    for env in [
+        vec![token],
+        vec![token, ("RUNNER_MEDIC_GITLAB_ALLOW_HTTP", "false")],
+    ] {
+        let out = run_within(&args, &env, limit);
+        assert_eq!(out.status.code(), Some(2));
+        let err = stderr(&out);
+        assert!(
+            err.contains("remediation.gitlab.url") && err.contains("clear text"),
+            "{env:?}: {err}"
+        );
+        assert!(!err.contains("TOKENTOKEN"), "{err}");
+    }
+    let mut with_flag = args.to_vec();
+    with_flag.push("--gitlab-allow-http");
+    for (args, env) in [
+        (with_flag, vec![token]),
+        (
+            args.to_vec(),
+            vec![token, ("RUNNER_MEDIC_GITLAB_ALLOW_HTTP", "true")],
+        ),
+    ] {
+        // Accepted: it goes on to look for a cluster (none here).
+        let out = run_within(&args, &env, limit);
+        let err = stderr(&out);
+        assert!(!err.contains("remediation.gitlab.url"), "{env:?}: {err}");
+        assert!(
+            err.contains("Kubernetes") || err.contains("kubeconfig"),
+            "{err}"
+        );
+    }
+}

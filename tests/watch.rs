@@ -947,3 +947,66 @@ async fn shutdown_drains_the_pipeline_then_stops_the_server() {
         Some(&runner_medic::health::State::Forbidden)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_pod_logging_made_up_runner_ids_cannot_exhaust_the_runner_table() {
+    let kube = cluster().await;
+    let base = recent();
+    // A real runner, proven by its own pod (verified, got a job).
+    let real = add_pod(&kube, DEPLOY, "x2x7k");
+    let verified = runner_line(Level::Info, "Verifying runner... is valid", RID);
+    write(&kube, &real, DEPLOY, base, &verified);
+    write(&kube, &real, DEPLOY, at(base, 10), &received(RID, 1));
+    // One pod of the same workload names 1,200 made-up ids on 403 lines.
+    let noisy = add_pod(&kube, DEPLOY, "f1o0d");
+    for i in 0..1200 {
+        let line = forbidden(&format!("Fk{i:07}"));
+        write(&kube, &noisy, DEPLOY, at(base, 20 + i), &line);
+    }
+    let h = start(kube, settings(|_| {})).await;
+    wait_metrics(h.daemon.addr, "the flood", |m| {
+        value(m, "runner_medic_log_lines_total") == Some(1202.0)
+    })
+    .await;
+    // Then a stale-token runner starts in a new pod: nothing but 403s, no
+    // proof, and it must still be tracked.
+    let stale = add_pod(&h.kube, DEPLOY, "q8r2m");
+    write(
+        &h.kube,
+        &stale,
+        DEPLOY,
+        Timestamp::now(),
+        &forbidden("Zx8Kq2LmP"),
+    );
+    let m = wait_metrics(h.daemon.addr, "the stale runner", |m| {
+        value(m, "runner_medic_log_lines_total") == Some(1203.0)
+    })
+    .await;
+    assert!(state_is(&m, "Zx8Kq2LmP", "forbidden"), "{m}");
+    assert!(state_is(&m, RID, "healthy"), "{m}");
+    assert_eq!(
+        events(&m, DEPLOY, "Zx8Kq2LmP", "job_request_forbidden"),
+        Some(1.0)
+    );
+    // The noisy pod got 16 runners; the other 1,184 ids were refused.
+    assert_eq!(value(&m, "runner_medic_tracked_runners"), Some(18.0), "{m}");
+    assert_eq!(
+        value(
+            &m,
+            "runner_medic_runners_refused_total{reason=\"pod_limit\"}"
+        ),
+        Some(1184.0),
+        "{m}"
+    );
+    assert_eq!(
+        value(
+            &m,
+            "runner_medic_runners_refused_total{reason=\"global_cap\"}"
+        ),
+        Some(0.0)
+    );
+    assert!(!m.contains("Fk0000016"), "a refused id has no series");
+    // 1,000 runners made 4.8 MB; 18 stay well under 256 KiB.
+    assert!(m.len() < 256 * 1024, "/metrics is {} bytes", m.len());
+    h.token.cancel();
+}

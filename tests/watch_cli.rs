@@ -50,10 +50,15 @@ impl Running {
 }
 
 fn spawn(args: &[&str], kubeconfig: &std::path::Path) -> Running {
+    spawn_env(args, kubeconfig, &[])
+}
+
+fn spawn_env(args: &[&str], kubeconfig: &std::path::Path, env: &[(&str, &str)]) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_runner-medic"))
         .args(args)
         .env("KUBECONFIG", kubeconfig)
         .env_remove("RUNNER_MEDIC_CONFIG")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -322,6 +327,8 @@ async fn watch_with_remediation_on_carries_out_the_seed_runbook_once() {
             "3s",
             "--gitlab-url",
             &url,
+            // The simulated GitLab speaks plain http on localhost.
+            "--gitlab-allow-http",
             "--gitlab-runner-scope",
             "group:platform",
             "--gitlab-token-file",
@@ -498,4 +505,152 @@ fn the_demo_carries_out_the_seed_runbook_after_refusing_during_the_outage() {
         assert!(!issued.is_match(output), "{output}");
     }
     assert!(text.contains("demo finished."), "{text}");
+}
+
+/// Every long-running task is supervised: a panic in any of them (injected
+/// with the test-only `RUNNER_MEDIC_TEST_PANIC`) turns `/readyz` false and
+/// makes the process exit non-zero within seconds, naming the task, so
+/// Kubernetes restarts it instead of keeping a silent daemon with green
+/// probes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_that_panics_stops_the_daemon_with_a_failure() {
+    use runner_medic::sim::world::SIM_PAT;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let world = runner_medic::demo::start_world(&stop).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("rm-supervise-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(&kubeconfig, world.kube.kubeconfig("gitlab-runner")).unwrap();
+    let token_file = dir.join("gitlab-token");
+    std::fs::write(&token_file, format!("{SIM_PAT}\n")).unwrap();
+    let state = dir.join("positions.json");
+    let url = world.gitlab.url();
+    let remediation = [
+        "--remediation",
+        "on",
+        "--gitlab-url",
+        url.as_str(),
+        "--gitlab-allow-http",
+        "--gitlab-runner-scope",
+        "group:platform",
+        "--gitlab-token-file",
+        token_file.to_str().unwrap(),
+        "--lease-namespace",
+        "runner-medic",
+    ];
+    for task in [
+        "pod watcher",
+        "pipeline",
+        "admin server",
+        "positions writer",
+        "remediation",
+        "leader election",
+    ] {
+        let mut args = vec![
+            "watch",
+            "--namespace",
+            "gitlab-runner",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--state-file",
+            state.to_str().unwrap(),
+        ];
+        args.extend_from_slice(&remediation);
+        let mut run = spawn_env(&args, &kubeconfig, &[("RUNNER_MEDIC_TEST_PANIC", task)]);
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(s) = run.child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{task}: still running 20 s after the panic"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        run.drain();
+        let log = run.stderr.join("\n");
+        assert_eq!(status.code(), Some(2), "{task}: {log}");
+        assert!(
+            log.contains(&format!(
+                "{task} panicked: injected by RUNNER_MEDIC_TEST_PANIC"
+            )),
+            "{task}: {log}"
+        );
+        assert!(log.contains("the daemon stopped because"), "{task}: {log}");
+    }
+    stop.cancel();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Opens `n` connections to `addr` from the loopback address `from` and
+/// keeps them open without sending a byte.
+async fn idle_connections(
+    addr: std::net::SocketAddr,
+    from: std::net::IpAddr,
+    n: usize,
+) -> Vec<tokio::net::TcpStream> {
+    let mut held = Vec::new();
+    for _ in 0..n {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(std::net::SocketAddr::new(from, 0)).unwrap();
+        if let Ok(s) = socket.connect(addr).await {
+            held.push(s);
+        }
+    }
+    held
+}
+
+/// The probes keep answering while other clients hold every connection
+/// they can: one address is held to a few connections, and past the
+/// general slots some are kept for `/livez` and `/readyz`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probes_answer_while_noisy_neighbours_hold_connections() {
+    let kube = cluster().await;
+    let pod = add_pod(&kube, "gitlab-runner", "x2x7k");
+    write(
+        &kube,
+        &pod,
+        "gitlab-runner",
+        Timestamp::now(),
+        &forbidden("HYErDk_6w"),
+    );
+    let dir = std::env::temp_dir().join(format!("rm-noisy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(&kubeconfig, kube.kubeconfig("gitlab-runner")).unwrap();
+    let (mut run, addr) = spawn_watch(&[], &kubeconfig);
+    wait_metrics(addr, "the line", |m| {
+        value(m, "runner_medic_log_lines_total") == Some(1.0)
+    })
+    .await;
+    // One neighbour tries to take 300 connections: it gets 32.
+    let one: std::net::IpAddr = "127.0.0.2".parse().unwrap();
+    let mut held = idle_connections(addr, one, 300).await;
+    // Eight more take 32 each: 288 in all, past the 256 general slots.
+    for i in 10..18u8 {
+        let ip = std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, i));
+        held.extend(idle_connections(addr, ip, 32).await);
+    }
+    let mut ok = 0;
+    for _ in 0..20 {
+        if get(addr, "/livez").await.0 == 200 && get(addr, "/readyz").await.0 == 200 {
+            ok += 1;
+        }
+    }
+    assert_eq!(
+        ok,
+        20,
+        "every probe answered while {} connections were held",
+        held.len()
+    );
+    // A scrape that lands in a probe slot is told to come back, not hung.
+    let (code, _) = get(addr, "/metrics").await;
+    assert!(code == 200 || code == 503, "{code}");
+    drop(held);
+    sigterm(&run.child);
+    run.child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -22,6 +22,10 @@ use crate::pipeline::Snapshot;
 use crate::remediate::AlertRequest;
 use crate::remediate::gitlab::Secret;
 
+/// How long an authenticated caller may take to send its body (a slow
+/// sender would otherwise hold a connection slot for as long as it likes).
+const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Largest accepted body.
 pub const MAX_BODY: usize = 256 * 1024;
 
@@ -67,15 +71,32 @@ fn error(status: StatusCode, msg: &str) -> Response<Body> {
     reply(status, serde_json::json!({ "error": msg }))
 }
 
-/// Compares without an early exit (no timing signal about the token).
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = a.len() ^ b.len();
-    for i in 0..a.len().max(b.len()) {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        diff |= usize::from(x ^ y);
-    }
-    diff == 0
+/// Whether the presented token is the expected one, in time that depends
+/// on neither the expected token's bytes nor its length: both are reduced
+/// to 128-bit digests under keys random to this process (keyed SipHash;
+/// a caller cannot compute them), and the digests are compared without an
+/// early exit. Hashing the presented token takes time in its own length
+/// only, which the caller already knows.
+fn constant_time_eq(presented: &[u8], expected: &[u8]) -> bool {
+    use std::hash::{BuildHasher, Hasher};
+    static KEYS: std::sync::OnceLock<[std::collections::hash_map::RandomState; 2]> =
+        std::sync::OnceLock::new();
+    let keys = KEYS.get_or_init(|| {
+        [
+            std::collections::hash_map::RandomState::new(),
+            std::collections::hash_map::RandomState::new(),
+        ]
+    });
+    let digest = |bytes: &[u8]| {
+        keys.each_ref().map(|k| {
+            let mut h = k.build_hasher();
+            h.write_usize(bytes.len());
+            h.write(bytes);
+            h.finish()
+        })
+    };
+    let (a, b) = (digest(presented), digest(expected));
+    ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0
 }
 
 /// Marks a 200 reply to a payload without a firing alert.
@@ -106,7 +127,7 @@ pub async fn handle(
             StatusCode::OK => "accepted",
             StatusCode::UNAUTHORIZED => "unauthorized",
             StatusCode::PAYLOAD_TOO_LARGE => "too_large",
-            StatusCode::BAD_REQUEST => "malformed",
+            StatusCode::BAD_REQUEST | StatusCode::REQUEST_TIMEOUT => "malformed",
             StatusCode::NOT_FOUND => "unknown_runner",
             _ => "busy",
         };
@@ -148,7 +169,14 @@ async fn respond(
     if declared.is_some_and(|n| n > MAX_BODY) {
         return error(StatusCode::PAYLOAD_TOO_LARGE, "body larger than 256 KiB");
     }
-    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+    let collect = Limited::new(req.into_body(), MAX_BODY).collect();
+    let Ok(collected) = tokio::time::timeout(BODY_DEADLINE, collect).await else {
+        return error(
+            StatusCode::REQUEST_TIMEOUT,
+            "the body did not arrive within 10 s",
+        );
+    };
+    let body = match collected {
         Ok(b) => b.to_bytes(),
         Err(e)
             if e.downcast_ref::<http_body_util::LengthLimitError>()
@@ -237,5 +265,7 @@ mod tests {
         assert!(!constant_time_eq(b"secret-token", b"secret-tokem"));
         assert!(!constant_time_eq(b"secret", b"secret-token"));
         assert!(!constant_time_eq(b"", b"x"));
+        assert!(!constant_time_eq(b"secret-token\0", b"secret-token"));
+        assert!(!constant_time_eq(&[b'a'; 4096], b"secret-token"));
     }
 }

@@ -3,11 +3,10 @@
 //! environment only, never from a flag value, and never appear in an error.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{FileConfig, Problem, parse_duration};
+use super::{FileConfig, Problem, ranges, read_small_file};
 use crate::remediate::RemediationConfig;
 use crate::remediate::gitlab::{GitlabConfig, RunnerScope, Secret};
 use crate::remediate::lease::LeaseConfig;
@@ -105,6 +104,10 @@ pub struct GitlabFile {
     /// PEM file of a private CA.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Accept a plain `http://` URL: for tests and a GitLab on localhost
+    /// only, as the access token would cross the network in clear text.
+    #[serde(default)]
+    pub allow_http: Option<bool>,
 }
 
 /// `remediation.lease:`.
@@ -147,6 +150,8 @@ pub struct RemediationOverrides {
     pub verify_timeout: Option<String>,
     /// `--gitlab-url`.
     pub gitlab_url: Option<String>,
+    /// `--gitlab-allow-http` (or `RUNNER_MEDIC_GITLAB_ALLOW_HTTP`).
+    pub gitlab_allow_http: bool,
     /// `--gitlab-token-file`.
     pub gitlab_token_file: Option<PathBuf>,
     /// `--gitlab-runner-scope`.
@@ -162,12 +167,18 @@ pub struct RemediationOverrides {
 /// Reads an environment variable (injected for tests).
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 
+/// A token from a file: at most [`ranges::MAX_FILE_BYTES`], a regular
+/// file only, and not empty. Neither the token nor its length ever appears
+/// in a problem.
 fn secret_from_file(
     path: &std::path::Path,
     field: &str,
     problems: &mut Vec<Problem>,
 ) -> Option<Secret> {
-    match std::fs::read_to_string(path) {
+    let text = read_small_file(path).and_then(|b| {
+        String::from_utf8(b).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    });
+    match text {
         Ok(text) if !text.trim().is_empty() => Some(Secret::new(&text)),
         Ok(_) => {
             problems.push(Problem {
@@ -186,6 +197,25 @@ fn secret_from_file(
     }
 }
 
+/// The webhook token, at least [`ranges::WEBHOOK_TOKEN_MIN_CHARS`] long: a
+/// short bearer token can be guessed.
+fn webhook_token(path: &std::path::Path, problems: &mut Vec<Problem>) -> Option<Secret> {
+    let field = "webhook.token_file";
+    let token = secret_from_file(path, field, problems)?;
+    let min = ranges::WEBHOOK_TOKEN_MIN_CHARS;
+    if token.expose().chars().count() < min {
+        problems.push(Problem {
+            path: field.into(),
+            message: format!(
+                "the token in {} is shorter than {min} characters; use a random one of at least {min}, e.g. `head -c 32 /dev/urandom | base64`",
+                path.display()
+            ),
+        });
+        return None;
+    }
+    Some(token)
+}
+
 /// Validated remediation settings (`None` when the mode is off) and the
 /// webhook token (`None`: the webhook is disabled).
 pub fn resolve(
@@ -201,118 +231,50 @@ pub fn resolve(
         .as_ref()
         .or(f.webhook.token_file.as_ref())
     {
-        Some(p) => secret_from_file(p, "webhook.token_file", problems),
+        Some(p) => webhook_token(p, problems),
         None => None,
     };
     let mut policy = Policy {
         mode: o.mode.or(r.mode).unwrap_or_default(),
         strategy: o.strategy.or(r.strategy).unwrap_or_default(),
         restart_method: o.restart_method.or(r.restart_method).unwrap_or_default(),
-        min_forbidden: o.min_forbidden.or(r.min_forbidden).unwrap_or(3),
-        max_attempts: r.max_attempts.unwrap_or(3),
-        max_failures: r.max_failures.unwrap_or(2),
         ..Policy::default()
     };
-    let mut duration = |path: &str,
-                        flag: &Option<String>,
-                        file: &Option<String>,
-                        default: Duration,
-                        min: Duration| {
-        match flag.as_ref().or(file.as_ref()) {
-            None => default,
-            Some(text) => match parse_duration(text) {
-                Ok(d) if d >= min => d,
-                Ok(_) => {
-                    problems.push(Problem {
-                        path: path.into(),
-                        message: format!(
-                            "{text:?} is too short; use at least {}",
-                            crate::health::human_duration(min)
-                        ),
-                    });
-                    default
-                }
-                Err(e) => {
-                    problems.push(Problem {
-                        path: path.into(),
-                        message: e,
-                    });
-                    default
-                }
-            },
-        }
-    };
-    let secs = Duration::from_secs;
-    policy.for_ = duration("remediation.for", &o.for_, &r.for_, secs(300), secs(0));
-    policy.cooldown = duration(
-        "remediation.cooldown",
-        &o.cooldown,
-        &r.cooldown,
-        secs(1800),
-        secs(0),
+    policy.for_ = ranges::FOR.resolve(o.for_.as_ref().or(r.for_.as_ref()), problems);
+    policy.min_forbidden =
+        ranges::MIN_FORBIDDEN.resolve(o.min_forbidden.or(r.min_forbidden), problems);
+    policy.cooldown =
+        ranges::COOLDOWN.resolve(o.cooldown.as_ref().or(r.cooldown.as_ref()), problems);
+    policy.max_attempts = ranges::MAX_ATTEMPTS.resolve_usize(r.max_attempts, problems);
+    policy.attempt_window = ranges::ATTEMPT_WINDOW.resolve(r.attempt_window.as_ref(), problems);
+    policy.max_failures = ranges::MAX_FAILURES.resolve_usize(r.max_failures, problems);
+    policy.verify_timeout = ranges::VERIFY_TIMEOUT.resolve(
+        o.verify_timeout.as_ref().or(r.verify_timeout.as_ref()),
+        problems,
     );
-    policy.attempt_window = duration(
-        "remediation.attempt_window",
-        &None,
-        &r.attempt_window,
-        secs(86_400),
-        secs(60),
-    );
-    policy.verify_timeout = duration(
-        "remediation.verify_timeout",
-        &o.verify_timeout,
-        &r.verify_timeout,
-        secs(180),
-        secs(5),
-    );
-    let interval = duration("remediation.interval", &None, &r.interval, secs(5), secs(1));
-    let clock_skew = duration(
-        "remediation.gitlab.clock_skew",
-        &None,
-        &r.gitlab.clock_skew,
-        secs(10),
-        secs(0),
-    );
-    let recheck = duration(
-        "remediation.gitlab.recheck",
-        &None,
-        &r.gitlab.recheck,
-        secs(300),
-        secs(0),
-    );
-    let timeout = duration(
-        "remediation.gitlab.timeout",
-        &None,
-        &r.gitlab.timeout,
-        secs(30),
-        secs(1),
-    );
-    if clock_skew > secs(300) {
-        problems.push(Problem {
-            path: "remediation.gitlab.clock_skew".into(),
-            message: "more than 5m would hide a runner that GitLab still hears from; keep the clocks in sync (NTP) and use at most 5m (default 10s)".into(),
-        });
-    }
-    if policy.min_forbidden == 0 {
-        problems.push(Problem {
-            path: "remediation.min_forbidden".into(),
-            message: "0 would act on a runner that was never rejected; use 1 or more (default 3)"
-                .into(),
-        });
-    }
-    if policy.max_attempts == 0 || policy.max_failures == 0 {
-        problems.push(Problem {
-            path: "remediation.max_attempts".into(),
-            message: "max_attempts and max_failures must be at least 1 (defaults 3 and 2)".into(),
-        });
-    }
+    let interval = ranges::INTERVAL.resolve(r.interval.as_ref(), problems);
+    let rate = ranges::GITLAB_RATE.resolve(r.gitlab.rate, problems);
+    let timeout = ranges::GITLAB_TIMEOUT.resolve(r.gitlab.timeout.as_ref(), problems);
+    let clock_skew = ranges::CLOCK_SKEW.resolve(r.gitlab.clock_skew.as_ref(), problems);
+    let recheck = ranges::RECHECK.resolve(r.gitlab.recheck.as_ref(), problems);
     if policy.mode == Mode::Off {
         return (None, webhook);
     }
     // GitLab: required to act (health check, runner identity).
     let url = o.gitlab_url.clone().or_else(|| r.gitlab.url.clone());
+    let allow_http = o.gitlab_allow_http || r.gitlab.allow_http.unwrap_or(false);
     let url = match url {
-        Some(u) if u.starts_with("http://") || u.starts_with("https://") => Some(u),
+        Some(u) if u.starts_with("https://") => Some(u),
+        Some(u) if u.starts_with("http://") && allow_http => Some(u),
+        Some(u) if u.starts_with("http://") => {
+            problems.push(Problem {
+                path: "remediation.gitlab.url".into(),
+                message: format!(
+                    "{u:?} is plain http: the access token would cross the network in clear text; use https://, or --gitlab-allow-http (remediation.gitlab.allow_http: true) for tests and a GitLab on localhost"
+                ),
+            });
+            None
+        }
         Some(u) => {
             problems.push(Problem {
                 path: "remediation.gitlab.url".into(),
@@ -365,20 +327,11 @@ pub fn resolve(
             Vec::new()
         }
     };
-    let rate = r.gitlab.rate.unwrap_or(1.0);
-    if !(rate > 0.0 && rate <= 100.0) {
-        problems.push(Problem {
-            path: "remediation.gitlab.rate".into(),
-            message: format!(
-                "{rate} requests/s is out of range; use a number in (0, 100] (default 1)"
-            ),
-        });
-    }
     let ca_pem = r
         .gitlab
         .ca_file
         .as_ref()
-        .and_then(|p| match std::fs::read(p) {
+        .and_then(|p| match read_small_file(p) {
             Ok(b) => Some(b),
             Err(e) => {
                 problems.push(Problem {
@@ -458,6 +411,8 @@ pub fn resolve(
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn file(yaml: &str) -> FileConfig {
@@ -602,6 +557,143 @@ mod tests {
                 "remediation.gitlab.runner_scope"
             ]
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("rm-rem-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// A plain `http://` URL would send the access token in clear text: it
+    /// is refused unless the insecure flag (or the file's key) says so.
+    #[test]
+    fn an_http_gitlab_url_needs_the_explicit_insecure_flag() {
+        let env = |k: &str| {
+            (k == "RUNNER_MEDIC_GITLAB_TOKEN").then(|| "glpat-TOKENTOKENTOKENTOKEN".to_owned())
+        };
+        let o = RemediationOverrides {
+            mode: Some(Mode::On),
+            gitlab_url: Some("http://127.0.0.1:8080".into()),
+            gitlab_runner_scope: Some("instance".into()),
+            ..Default::default()
+        };
+        let mut problems = Vec::new();
+        let (r, _) = resolve(&o, &FileConfig::default(), "app=x", &env, &mut problems);
+        assert!(r.is_none());
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].path, "remediation.gitlab.url");
+        let m = &problems[0].message;
+        assert!(
+            m.contains("clear text") && m.contains("--gitlab-allow-http"),
+            "{m}"
+        );
+        let allowed = RemediationOverrides {
+            gitlab_allow_http: true,
+            ..o.clone()
+        };
+        let mut problems = Vec::new();
+        let (r, _) = resolve(
+            &allowed,
+            &FileConfig::default(),
+            "app=x",
+            &env,
+            &mut problems,
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(r.unwrap().gitlab.unwrap().url, "http://127.0.0.1:8080");
+        let f = file("remediation:\n  gitlab:\n    allow_http: true\n");
+        let mut problems = Vec::new();
+        let (r, _) = resolve(&o, &f, "app=x", &env, &mut problems);
+        assert!(problems.is_empty() && r.is_some(), "{problems:?}");
+        // https needs nothing.
+        let o = RemediationOverrides {
+            gitlab_url: Some("https://gitlab.example.com".into()),
+            ..o
+        };
+        let mut problems = Vec::new();
+        let (r, _) = resolve(&o, &FileConfig::default(), "app=x", &env, &mut problems);
+        assert!(problems.is_empty() && r.is_some(), "{problems:?}");
+    }
+
+    #[test]
+    fn the_webhook_token_has_a_minimum_length() {
+        let dir = scratch("webhook");
+        let short = dir.join("short");
+        std::fs::write(&short, "hook-secret-123\n").unwrap();
+        let long = dir.join("long");
+        std::fs::write(&long, "  0123456789abcdef\n").unwrap();
+        let resolve_with = |path: &std::path::Path| {
+            let o = RemediationOverrides {
+                webhook_token_file: Some(path.to_owned()),
+                ..Default::default()
+            };
+            let mut problems = Vec::new();
+            let (_, w) = resolve(&o, &FileConfig::default(), "app=x", &no_env, &mut problems);
+            (w, problems)
+        };
+        let (w, problems) = resolve_with(&short);
+        assert!(w.is_none());
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].path, "webhook.token_file");
+        let m = &problems[0].message;
+        assert!(
+            m.contains("shorter than 16 characters") && m.contains(&short.display().to_string()),
+            "{m}"
+        );
+        assert!(!m.contains("hook-secret"), "the token never prints: {m}");
+        let (w, problems) = resolve_with(&long);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(w.unwrap().expose(), "0123456789abcdef");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Token and CA files are read as the config file is: regular files of
+    /// at most 1 MiB, refused at once otherwise.
+    #[test]
+    fn token_and_ca_files_are_capped_and_regular() {
+        let dir = scratch("secrets");
+        let big = dir.join("big");
+        std::fs::write(&big, vec![b'a'; (ranges::MAX_FILE_BYTES + 1) as usize]).unwrap();
+        let mut special = vec![dir.clone(), big];
+        if cfg!(target_os = "linux") {
+            special.push("/dev/zero".into());
+        }
+        for path in special {
+            let f = file(&format!(
+                "remediation:\n  mode: on\n  gitlab:\n    url: https://gitlab.example.com\n    runner_scope: instance\n    token_file: {0}\n    ca_file: {0}\nwebhook:\n  token_file: {0}\n",
+                path.display()
+            ));
+            let started = std::time::Instant::now();
+            let mut problems = Vec::new();
+            let _ = resolve(
+                &RemediationOverrides::default(),
+                &f,
+                "app=x",
+                &no_env,
+                &mut problems,
+            );
+            assert!(started.elapsed() < Duration::from_secs(2));
+            let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+            assert_eq!(
+                paths,
+                vec![
+                    "webhook.token_file",
+                    "remediation.gitlab.token_file",
+                    "remediation.gitlab.ca_file"
+                ],
+                "{}",
+                path.display()
+            );
+            for p in &problems {
+                assert!(
+                    p.message.contains(&path.display().to_string())
+                        && (p.message.contains("1 MiB") || p.message.contains("regular file")),
+                    "{p}"
+                );
+            }
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -22,7 +22,21 @@ impl Feed {
         }
     }
 
+    /// A feed whose tracker has the daemon's limits: `max_runners` and
+    /// the default per-pod limits.
+    fn bounded(max_runners: usize) -> Feed {
+        Feed {
+            tracker: Tracker::with_capacity(HealthConfig::default(), max_runners),
+            ..Feed::new()
+        }
+    }
+
     fn line(&mut self, secs: i64, pod: &str, line: &str) -> Option<Transition> {
+        self.observe(secs, pod, line).transition
+    }
+
+    /// What the tracker did with a line: (refused, evicted, transition).
+    fn observe(&mut self, secs: i64, pod: &str, line: &str) -> Seen {
         let origin = Origin::for_pod("gitlab-runner", pod, "gitlab-runner");
         let p = self.parser.parse(line.as_bytes(), false);
         let e = self.classifier.classify(&p);
@@ -30,7 +44,21 @@ impl Feed {
             .base
             .checked_add(jiff::SignedDuration::from_secs(secs))
             .unwrap();
-        self.tracker.record(&origin, &e, Some(at))
+        let o = self.tracker.observe(&origin, &e, Some(at));
+        Seen {
+            tracked: o.runner.is_some(),
+            refused: o.refused,
+            first_refusal: o.first_refusal,
+            evicted: o.evicted,
+            transition: o.transition,
+        }
+    }
+
+    fn has(&self, id: &str) -> bool {
+        self.tracker
+            .runners()
+            .iter()
+            .any(|r| r.key.runner.as_str() == id)
     }
 
     fn state(&self, id: &str) -> State {
@@ -48,6 +76,15 @@ impl Feed {
     fn key(&self, id: &str) -> RunnerKey {
         self.runner(id).key.clone()
     }
+}
+
+/// What [`Feed::observe`] saw.
+struct Seen {
+    tracked: bool,
+    refused: Option<Refusal>,
+    first_refusal: bool,
+    evicted: Option<RunnerKey>,
+    transition: Option<Transition>,
 }
 
 const OLD: &str = "gitlab-runner-7d9c6b5f4-x2x7k";
@@ -323,4 +360,193 @@ fn network_failures_are_told_apart_from_gitlab_outages() {
     f.line(3, OLD, &failed_503("ZyXwVu987"));
     let d = f.tracker.diagnose(&f.key("ZyXwVu987"), None).unwrap();
     assert!(d.summary.starts_with("GitLab answers 503"), "{}", d.summary);
+}
+
+fn verified(id: &str) -> String {
+    format!("Verifying runner... is valid                        runner={id}")
+}
+
+/// A made-up, well-formed runner id (9 characters, distinct per `i`).
+fn made_up(i: usize) -> String {
+    format!("Fk{i:07}")
+}
+
+const FLOOD: &str = "gitlab-runner-7d9c6b5f4-f1o0d";
+
+#[test]
+fn one_pod_naming_many_made_up_ids_cannot_exhaust_the_runner_table() {
+    let mut f = Feed::bounded(1000);
+    // A proven runner of another pod, tracked before the flood.
+    f.line(0, OLD, &verified("HYErDk_6w"));
+    f.line(1, OLD, &received("HYErDk_6w"));
+    assert!(f.runner("HYErDk_6w").is_protected());
+    // 1,200 made-up ids in one pod's log, each on a 403 line (no proof).
+    for i in 0..1200 {
+        let seen = f.observe(10, FLOOD, &forbidden(&made_up(i)));
+        if i < MAX_UNPROVEN_PER_POD {
+            assert!(seen.tracked && seen.refused.is_none(), "id {i}");
+        } else {
+            assert_eq!(seen.refused, Some(Refusal::PodLimit), "id {i}");
+            assert_eq!(seen.first_refusal, i == MAX_UNPROVEN_PER_POD, "id {i}");
+            assert!(seen.evicted.is_none());
+        }
+    }
+    assert_eq!(f.tracker.len(), 1 + MAX_UNPROVEN_PER_POD);
+    assert_eq!(
+        f.tracker.refused_for(Refusal::PodLimit),
+        (1200 - MAX_UNPROVEN_PER_POD) as u64
+    );
+    assert_eq!(f.tracker.refused_for(Refusal::GlobalCap), 0);
+    // A refused id named again is refused again, and counted again.
+    let again = f.observe(11, FLOOD, &forbidden(&made_up(1199)));
+    assert_eq!(again.refused, Some(Refusal::PodLimit));
+    assert!(!again.first_refusal, "reported once per pod");
+    assert_eq!(
+        f.tracker.refused(),
+        (1200 - MAX_UNPROVEN_PER_POD + 1) as u64
+    );
+    // The proven runner is still there, its state still moves.
+    assert_eq!(
+        f.line(20, OLD, &forbidden("HYErDk_6w")).unwrap().to,
+        State::Forbidden
+    );
+    // A new proven runner of another pod is tracked...
+    let seen = f.observe(30, NEW, &verified("Zx8Kq2LmP"));
+    assert!(seen.tracked && seen.refused.is_none() && seen.evicted.is_none());
+    assert!(f.runner("Zx8Kq2LmP").is_protected());
+    // ...and so is a stale-token runner of a third pod with nothing but 403s.
+    let third = "gitlab-runner-7d9c6b5f4-t3h1r";
+    let seen = f.observe(40, third, &forbidden("QwErTy123"));
+    assert!(seen.tracked, "an unproven runner of a quiet pod fits");
+    assert_eq!(f.state("QwErTy123"), State::Forbidden);
+    // The flooding pod's own runner, once proven, is tracked too.
+    let seen = f.observe(50, FLOOD, &verified("RealOne12"));
+    assert!(seen.tracked && f.runner("RealOne12").is_protected());
+    assert_eq!(f.tracker.len(), 1 + MAX_UNPROVEN_PER_POD + 3);
+}
+
+#[test]
+fn a_pod_that_forges_proof_is_bounded_too() {
+    let mut f = Feed::bounded(1000);
+    f.line(0, OLD, &forbidden("HYErDk_6w")); // unproven, in a quiet pod
+    for i in 0..1200 {
+        f.line(10, FLOOD, &received(&made_up(i)));
+    }
+    // Proven slots first, then unproven ones; nothing more.
+    assert_eq!(
+        f.tracker.len(),
+        1 + MAX_PROVEN_PER_POD + MAX_UNPROVEN_PER_POD
+    );
+    assert_eq!(
+        f.tracker.refused_for(Refusal::PodLimit),
+        (1200 - MAX_PROVEN_PER_POD - MAX_UNPROVEN_PER_POD) as u64
+    );
+    assert!(f.has("HYErDk_6w"));
+    // Unproven ids proven later do not get past the proven limit either.
+    assert!(!f.runner(&made_up(MAX_PROVEN_PER_POD)).is_protected());
+    f.line(20, FLOOD, &verified(&made_up(MAX_PROVEN_PER_POD)));
+    assert!(!f.runner(&made_up(MAX_PROVEN_PER_POD)).is_protected());
+}
+
+#[test]
+fn an_unproven_runner_proven_later_frees_its_unproven_slot() {
+    let mut f = Feed::bounded(1000);
+    for i in 0..MAX_UNPROVEN_PER_POD {
+        f.line(0, FLOOD, &forbidden(&made_up(i)));
+    }
+    assert_eq!(
+        f.observe(1, FLOOD, &forbidden("HYErDk_6w")).refused,
+        Some(Refusal::PodLimit)
+    );
+    // One of them gets a job: proven, and a slot is free again.
+    f.line(2, FLOOD, &received(&made_up(0)));
+    assert!(f.runner(&made_up(0)).is_protected());
+    assert!(f.observe(3, FLOOD, &forbidden("HYErDk_6w")).tracked);
+    assert!(
+        f.observe(4, FLOOD, &forbidden("ZzZzZz123"))
+            .refused
+            .is_some()
+    );
+    // Removing an unproven runner frees its slot too.
+    let key = f.key(&made_up(1));
+    f.tracker.remove(&key);
+    assert!(f.observe(5, FLOOD, &forbidden("ZzZzZz123")).tracked);
+}
+
+#[test]
+fn at_the_global_cap_only_a_proven_runner_makes_room_and_never_by_evicting_a_proven_one() {
+    let mut f = Feed::bounded(20);
+    f.line(0, OLD, &verified("HYErDk_6w")); // proven
+    let quiet = "gitlab-runner-7d9c6b5f4-q1e7t";
+    f.line(1, quiet, &forbidden("QwErTy123")); // unproven, alone in its pod
+    // A flooding pod: its first id is the least recently seen.
+    for i in 0..MAX_UNPROVEN_PER_POD {
+        f.line(2 + i as i64, FLOOD, &forbidden(&made_up(i)));
+    }
+    let other = "gitlab-runner-7d9c6b5f4-0th3r";
+    f.line(30, other, &forbidden("AbCdEfGh1"));
+    f.line(31, other, &forbidden("AbCdEfGh2"));
+    assert_eq!(f.tracker.len(), 20);
+    // Unproven newcomers are refused at the cap.
+    let seen = f.observe(40, NEW, &forbidden("NoProof12"));
+    assert_eq!(seen.refused, Some(Refusal::GlobalCap));
+    assert!(seen.first_refusal);
+    let seen = f.observe(41, NEW, &forbidden("NoProof13"));
+    assert_eq!(seen.refused, Some(Refusal::GlobalCap));
+    assert!(!seen.first_refusal);
+    // A proven newcomer evicts the least recently seen unproven runner of
+    // the pod with the most unproven runners.
+    let seen = f.observe(50, NEW, &verified("Zx8Kq2LmP"));
+    assert!(seen.tracked);
+    assert_eq!(
+        seen.evicted.map(|k| k.runner.as_str().to_owned()),
+        Some(made_up(0))
+    );
+    assert_eq!(f.tracker.len(), 20);
+    assert!(!f.has(&made_up(0)));
+    assert!(f.has("HYErDk_6w") && f.has("QwErTy123") && f.has("AbCdEfGh1"));
+    assert_eq!(f.tracker.refused_for(Refusal::GlobalCap), 2);
+    // A table full of proven runners refuses a proven newcomer: nothing
+    // proven is ever evicted.
+    let mut f = Feed::bounded(2);
+    f.line(0, OLD, &verified("HYErDk_6w"));
+    f.line(1, NEW, &verified("Zx8Kq2LmP"));
+    let seen = f.observe(2, FLOOD, &verified("RealOne12"));
+    assert_eq!(seen.refused, Some(Refusal::GlobalCap));
+    assert!(seen.evicted.is_none());
+    assert!(f.has("HYErDk_6w") && f.has("Zx8Kq2LmP"));
+}
+
+#[test]
+fn offline_analysis_has_no_pod_limit() {
+    let mut f = Feed::new();
+    for i in 0..100 {
+        f.line(0, FLOOD, &forbidden(&made_up(i)));
+    }
+    assert_eq!(f.tracker.len(), 100);
+    assert_eq!(f.tracker.refused(), 0);
+}
+
+#[test]
+fn a_runner_registered_by_a_full_pod_is_tracked_as_proven() {
+    let mut f = Feed::bounded(1000);
+    for i in 0..MAX_UNPROVEN_PER_POD {
+        f.line(0, FLOOD, &forbidden(&made_up(i)));
+    }
+    // Legacy registration: the line names the registration token; the next
+    // runner the same container names is the one it registered.
+    f.line(
+        1,
+        FLOOD,
+        "Registering runner... succeeded                     runner=GR1348941Qm7Tx2Kd",
+    );
+    let seen = f.observe(2, FLOOD, &forbidden("HYErDk_6w"));
+    assert!(seen.tracked, "{:?}", seen.refused);
+    assert!(f.runner("HYErDk_6w").is_protected());
+    assert!(
+        f.runner("HYErDk_6w")
+            .bound_pods
+            .iter()
+            .any(|p| &**p == FLOOD)
+    );
 }

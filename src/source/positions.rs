@@ -96,10 +96,28 @@ impl std::fmt::Debug for Positions {
     }
 }
 
+use std::os::unix::fs::OpenOptionsExt;
+
 impl Positions {
     /// Loads `path` (absent: nothing to resume) and proves it can be
     /// written. A file that cannot be parsed is reported and replaced.
     pub fn open(path: &Path) -> Result<Positions, PositionsError> {
+        // A FIFO would block the open, a device would be replaced by the
+        // first save (`--state-file /dev/null` as root): only a regular
+        // file, or nothing yet, is a positions file.
+        match std::fs::metadata(path) {
+            Ok(m) if !m.is_file() => {
+                return Err(PositionsError {
+                    action: "use",
+                    path: path.display().to_string(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        "it is not a regular file (a directory, FIFO, socket or device)",
+                    ),
+                });
+            }
+            _ => {}
+        }
         let streams = match read_capped(path) {
             Ok(bytes) => parse(&bytes).unwrap_or_else(|why| {
                 tracing::warn!(path = %path.display(), %why, "ignoring the positions file: lines in the lookback will be counted again");
@@ -241,7 +259,18 @@ impl Positions {
         let result = text.and_then(|text| {
             let mut tmp = self.path.clone().into_os_string();
             tmp.push(".tmp");
-            let mut f = std::fs::File::create(&tmp)?;
+            // Created anew, exclusively: a link or a file someone put at
+            // the temporary name is removed (the link itself, never its
+            // target), and O_EXCL never follows a link to write elsewhere.
+            match std::fs::remove_file(&tmp) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp)?;
             std::io::Write::write_all(&mut f, &text)?;
             // Durable before it replaces the old file (a node crash must not
             // leave an empty file behind the new name).
@@ -257,6 +286,14 @@ impl Positions {
 
 /// The file's bytes, one more than [`MAX_FILE_BYTES`] at most.
 fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
+    // Not a regular file (checked by `open` too, but a FIFO swapped in
+    // between must not block): refuse before opening.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
     use std::io::Read;
     let mut bytes = Vec::new();
     std::fs::File::open(path)?
@@ -287,6 +324,7 @@ fn parse(bytes: &[u8]) -> Result<BTreeMap<StreamId, Mark>, String> {
 mod tests {
     use super::*;
     use crate::source::checkpoint::Checkpoint;
+    use std::os::unix::fs::FileTypeExt;
 
     fn id(uid: &str, instance: i32) -> StreamId {
         StreamId {
@@ -421,6 +459,56 @@ mod tests {
         assert!(e.starts_with("watch.state_file: cannot write"), "{e}");
         assert!(e.contains("missing-dir"), "{e}");
         assert!(e.contains("emptyDir"), "{e}");
+    }
+
+    #[test]
+    fn special_files_are_refused_without_blocking_or_replacing_them() {
+        let d = dir();
+        let fifo = d.path().join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .is_ok_and(|s| s.success());
+        let mut paths = vec![
+            d.path().to_path_buf(),
+            std::path::PathBuf::from("/dev/null"),
+        ];
+        if made {
+            paths.push(fifo);
+        }
+        for path in paths {
+            let e = Positions::open(&path).unwrap_err().to_string();
+            assert!(e.contains("not a regular file"), "{}: {e}", path.display());
+            assert!(e.starts_with("watch.state_file: cannot use"), "{e}");
+        }
+        assert!(
+            std::fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+    }
+
+    #[test]
+    fn a_link_at_the_temporary_name_is_not_followed() {
+        let d = dir();
+        let path = d.path().join("p.json");
+        let victim = d.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        let mut tmp = path.clone().into_os_string();
+        tmp.push(".tmp");
+        std::os::unix::fs::symlink(&victim, &tmp).unwrap();
+        let p = Positions::open(&path).unwrap();
+        p.update(&id("u", 0), mark(&[("2026-03-02T10:00:04.5Z", "a line")]));
+        p.save().unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(std::fs::symlink_metadata(&path).unwrap().is_file());
+        assert!(
+            Positions::open(&path)
+                .unwrap()
+                .resume(&id("u", 0))
+                .is_some()
+        );
     }
 
     #[test]

@@ -620,6 +620,10 @@ def check_networkpolicies(name: str, objs, dep: dict[str, Any], ck: Checker) -> 
     pod_labels = dep["spec"]["template"]["metadata"].get("labels") or {}
     pols = [p for p in by_kind(objs, "NetworkPolicy") if all(pod_labels.get(k) == v for k, v in ((p["spec"].get("podSelector") or {}).get("matchLabels") or {}).items())]
     ck.check(any(set(p["spec"].get("policyTypes") or []) >= {"Ingress", "Egress"} for p in pols), name, "no NetworkPolicy restricts both ingress and egress of the pod")
+    # The admin port is open to the monitoring namespaces only, never to every pod.
+    for p in pols:
+        for rule in (p["spec"].get("ingress") or []):
+            ck.check(bool(rule.get("from")), name, f"NetworkPolicy {p['metadata'].get('name')}: an ingress rule without `from` admits every pod of the cluster")
     allowed_egress = {(53, "UDP"), (53, "TCP"), (443, "TCP"), (6443, "TCP")}
     for p in pols:
         w = f"{name}: {ident(p)}"
