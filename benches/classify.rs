@@ -79,5 +79,52 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// `analyze` over 100,000 distinct runners (a stale one each: a 403, a
+/// lockout), in 50 pods: the tracker and the report must stay linear in
+/// distinct runners (matching ids, the fleet watch and the search for a
+/// replacement used to scan every runner).
+fn distinct_runners(c: &mut Criterion) {
+    const RUNNERS: usize = 100_000;
+    let t0: Timestamp = "2026-03-02T08:00:00Z".parse().unwrap();
+    let alphabet = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let id = |mut n: usize| -> String {
+        (0..9)
+            .map(|_| {
+                let c = alphabet[n % alphabet.len()] as char;
+                n /= alphabet.len();
+                c
+            })
+            .collect()
+    };
+    let mut lines = Vec::with_capacity(RUNNERS * 2);
+    for i in 0..RUNNERS {
+        let at = t0 + jiff::SignedDuration::from_millis((i * 36) as i64);
+        let mut p = PodScript::new(
+            &format!("gitlab-runner-7d9c6b5f4-p{:04}", i % 50),
+            at,
+            Style::Runner { colours: false },
+        );
+        p.forbidden(&id(i * 7919 + 13));
+        for l in p.lines() {
+            lines.push(format!("{}{}", kube_prefix(l.at), l.text).into_bytes());
+        }
+    }
+    let config = Config::default();
+    let mut g = c.benchmark_group("analyze");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(RUNNERS as u64));
+    g.bench_function("100k_distinct_runners", |b| {
+        b.iter(|| {
+            let mut a = Analyzer::new(&config, "gitlab-runner");
+            let origin = a.origin_for("gitlab-runner-7d9c6b5f4-p0000");
+            for l in &lines {
+                a.line(l, false, &origin);
+            }
+            black_box(a.report().summary.runners)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, distinct_runners);
 criterion_main!(benches);

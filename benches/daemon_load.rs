@@ -21,11 +21,10 @@ use runner_medic::event::Level;
 use runner_medic::sim::cluster::{Cluster, PodTemplate};
 use runner_medic::sim::kube::{FakeKube, Options};
 use runner_medic::sim::render::{Entry, Style, render};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[path = "support/mod.rs"]
 mod support;
-use support::arg;
+use support::{arg, get, proc_stat, value};
 
 const NS: &str = "gitlab-runner";
 
@@ -80,42 +79,6 @@ fn line(runner: &str, i: u64, stale: bool, flapping: bool) -> String {
     render(&e, Style::Runner { colours: true })
         .trim_end()
         .to_owned()
-}
-
-fn proc_stat(pid: u32) -> (f64, u64) {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit(')').next().unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks = 100.0; // sysconf(_SC_CLK_TCK) on Linux
-    let cpu = (f.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0))
-        / ticks;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let hwm = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    (cpu, hwm)
-}
-
-async fn get(addr: std::net::SocketAddr, path: &str) -> String {
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await.unwrap();
-    String::from_utf8_lossy(&buf).into_owned()
-}
-
-fn value(text: &str, series: &str) -> f64 {
-    text.lines()
-        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
 }
 
 /// p99 upper bound from the cumulative histogram buckets.

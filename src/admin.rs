@@ -135,10 +135,13 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, BindError> {
 
 /// Connections served at once for any path.
 pub const GENERAL_SLOTS: usize = 256;
-/// Connections past [`GENERAL_SLOTS`] kept for `/livez` and `/readyz`.
-pub const PROBE_SLOTS: usize = 64;
-/// Connections one peer address may hold (a Prometheus opens a handful).
-pub const PER_PEER: usize = 32;
+/// Connections past [`GENERAL_SLOTS`] kept for `/livez` and `/readyz`: many,
+/// since such a connection is small and short (one request, headers within
+/// a second), so idle connections cannot hold them all for long.
+pub const PROBE_SLOTS: usize = 1024;
+/// Connections one peer address may hold (a Prometheus or an Alertmanager
+/// opens one or two).
+pub const PER_PEER: usize = 16;
 /// How long a connection may live, keep-alive included.
 pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(60);
 /// How long a `/metrics` encoding is shared.
@@ -226,7 +229,7 @@ pub async fn serve(listener: TcpListener, state: Arc<AdminState>, stop: Cancella
         });
         let conn = http1::Builder::new()
             .timer(TokioTimer::new())
-            .header_read_timeout(Duration::from_secs(if probes_only { 2 } else { 5 }))
+            .header_read_timeout(Duration::from_secs(if probes_only { 1 } else { 5 }))
             .keep_alive(!probes_only)
             .max_buf_size(16 * 1024)
             .serve_connection(TokioIo::new(stream), service);

@@ -405,6 +405,62 @@ struct PodTally {
     warned: bool,
 }
 
+/// Runners of one workload by their first success: with a time (sorted by
+/// it), and without one (in arrival order).
+#[derive(Debug, Default)]
+struct Successes {
+    timed: Vec<(Timestamp, u64, RunnerId)>,
+    untimed: Vec<(u64, RunnerId)>,
+}
+
+impl Successes {
+    fn add(&mut self, id: RunnerId, at: Stamp) {
+        match at.at {
+            Some(t) => {
+                let i = self
+                    .timed
+                    .partition_point(|(x, s, _)| (*x, *s) <= (t, at.seq));
+                self.timed.insert(i, (t, at.seq, id));
+            }
+            None => self.untimed.push((at.seq, id)),
+        }
+    }
+
+    fn remove(&mut self, id: &RunnerId) {
+        self.timed.retain(|(_, _, i)| i != id);
+        self.untimed.retain(|(_, i)| i != id);
+    }
+
+    /// Ids whose first success is [`Stamp::after`] `since`.
+    fn after<'a>(&'a self, since: &'a Stamp) -> impl Iterator<Item = RunnerId> + 'a {
+        let timed: Box<dyn Iterator<Item = &(Timestamp, u64, RunnerId)>> = match since.at {
+            // Both timed: by time, so only the tail can be after.
+            Some(t) => {
+                Box::new(self.timed[self.timed.partition_point(|(x, _, _)| *x <= t)..].iter())
+            }
+            // `since` has no time: by arrival.
+            None => Box::new(self.timed.iter().filter(move |(_, s, _)| *s > since.seq)),
+        };
+        timed.map(|(_, _, id)| *id).chain(
+            self.untimed
+                .iter()
+                .filter(move |(s, _)| *s > since.seq)
+                .map(|(_, id)| *id),
+        )
+    }
+}
+
+/// (namespace, workload, an id's first [`RunnerId::MIN_LEN`] bytes).
+type PrefixKey = (Arc<str>, Arc<str>, [u8; RunnerId::MIN_LEN]);
+
+fn prefix_key(namespace: &Arc<str>, workload: &Arc<str>, id: &RunnerId) -> PrefixKey {
+    let mut p = [0u8; RunnerId::MIN_LEN];
+    let b = id.as_str().as_bytes();
+    let n = b.len().min(RunnerId::MIN_LEN);
+    p[..n].copy_from_slice(&b[..n]);
+    (namespace.clone(), workload.clone(), p)
+}
+
 /// The health of every runner seen.
 #[derive(Debug, Default)]
 pub struct Tracker {
@@ -427,6 +483,18 @@ pub struct Tracker {
     /// A refusal because of `max_runners` was reported since the tracker
     /// was last below it.
     cap_warned: bool,
+    /// Runner ids per (namespace, workload, first [`RunnerId::MIN_LEN`]
+    /// characters): ids that [`RunnerId::matches`] share that prefix, so a
+    /// new id is matched against a handful, not every runner (linear in
+    /// distinct runners, not quadratic).
+    by_prefix: HashMap<PrefixKey, Vec<RunnerId>>,
+    /// Runners created so far (the fleet watch's cheap "active" estimate).
+    created: u64,
+    /// First successes per (namespace, workload), for
+    /// [`Tracker::superseded_by`]: a replacement is looked for among the
+    /// runners that first succeeded after the old one's last line, not
+    /// among every runner (which made diagnosing n bad runners quadratic).
+    succeeded: HashMap<(Arc<str>, Arc<str>), Successes>,
     /// (pod, container) that registered a runner with a legacy registration
     /// token and has not named a runner since: the next runner it names is
     /// the one it registered.
@@ -600,6 +668,11 @@ impl Tracker {
                 let mut new = RunnerHealth::new(key.clone(), &origin.pod, stamp);
                 new.registration_token = registration_token;
                 new.protected = protected;
+                self.created += 1;
+                self.by_prefix
+                    .entry(prefix_key(&key.namespace, &key.workload, &key.runner))
+                    .or_default()
+                    .push(key.runner);
                 self.runners.entry(key.clone()).or_insert(new)
             }
         };
@@ -632,7 +705,14 @@ impl Tracker {
             entry.pods.push(origin.pod.clone());
         }
         let from = entry.state;
+        let had_success = entry.first_success.is_some();
         let to = apply(entry, event, stamp);
+        if !had_success && let Some(first) = entry.first_success {
+            self.succeeded
+                .entry((entry.key.namespace.clone(), entry.key.workload.clone()))
+                .or_default()
+                .add(entry.key.runner, first);
+        }
         if !cached {
             self.last = Some(key.clone());
         }
@@ -651,8 +731,13 @@ impl Tracker {
             consecutive_forbidden: entry.consecutive_forbidden,
         };
         if to == State::Forbidden && !from.is_token_rejected() {
-            self.fleet
-                .onset(&self.config, &transition.key, stamp, self.runners.values());
+            self.fleet.onset(
+                &self.config,
+                &transition.key,
+                stamp,
+                self.created,
+                self.runners.values(),
+            );
         }
         inner.transition = Some(transition);
         inner
@@ -708,12 +793,11 @@ impl Tracker {
                 return Some(exact);
             }
             if let Some(known) = self
-                .runners
-                .values()
-                .filter(in_workload)
-                .find(|r| r.key.runner.matches(&id))
+                .by_prefix
+                .get(&prefix_key(&origin.namespace, &origin.workload, &id))
+                .and_then(|ids| ids.iter().find(|r| r.matches(&id)))
             {
-                return Some(known.key.clone());
+                return Some(key(*known));
             }
             if event.class != Class::RunnerUnhealthy && event.class != Class::RunnerUnhealthyRecheck
             {
@@ -789,6 +873,20 @@ impl Tracker {
             self.last = None;
         }
         let r = self.runners.remove(key)?;
+        if r.first_success.is_some()
+            && let Some(list) = self
+                .succeeded
+                .get_mut(&(key.namespace.clone(), key.workload.clone()))
+        {
+            list.remove(&key.runner);
+        }
+        let pk = prefix_key(&key.namespace, &key.workload, &key.runner);
+        if let Some(ids) = self.by_prefix.get_mut(&pk) {
+            ids.retain(|i| *i != key.runner);
+            if ids.is_empty() {
+                self.by_prefix.remove(&pk);
+            }
+        }
         let slot = (r.key.namespace.clone(), r.charged_to.clone());
         if let Some(t) = self.pods.get_mut(&slot) {
             if r.protected {
@@ -892,12 +990,19 @@ impl Tracker {
     /// This is what the runbook's fix looks like (new pod, new runner id).
     pub fn superseded_by(&self, key: &RunnerKey) -> Option<&RunnerHealth> {
         let old = self.runners.get(key)?;
-        self.runners
-            .values()
+        let list = self
+            .succeeded
+            .get(&(key.namespace.clone(), key.workload.clone()))?;
+        list.after(&old.last_seen)
+            .filter_map(|id| {
+                self.runners.get(&RunnerKey {
+                    namespace: key.namespace.clone(),
+                    workload: key.workload.clone(),
+                    runner: id,
+                })
+            })
             .filter(|r| {
                 r.key != *key
-                    && r.key.namespace == key.namespace
-                    && r.key.workload == key.workload
                     && !r.registration_token
                     && r.state == State::Healthy
                     && !r.pods.iter().any(|p| old.pods.contains(p))

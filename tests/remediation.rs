@@ -633,3 +633,31 @@ async fn gitlab_is_quiet_when_idle_and_a_burst_of_alerts_is_one_evaluation() {
     token.cancel();
     wt.cancel();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_body_that_never_finishes_is_cut() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (w, wt) = world().await;
+    seed(&w).await;
+    let (d, token) = daemon(
+        &w,
+        policy(Mode::DryRun, Strategy::Restart),
+        "medic-a",
+        Some("hook-secret-123"),
+    )
+    .await;
+    // Authenticated, announces 100 bytes, sends 10, then nothing.
+    let mut s = tokio::net::TcpStream::connect(d.addr).await.unwrap();
+    s.write_all(
+        b"POST /api/v1/alerts HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer hook-secret-123\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"version\"",
+    )
+    .await
+    .unwrap();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(30), s.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "the connection was still held after 30 s");
+    let text = String::from_utf8_lossy(&buf);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    token.cancel();
+    wt.cancel();
+}

@@ -626,13 +626,13 @@ async fn probes_answer_while_noisy_neighbours_hold_connections() {
         value(m, "runner_medic_log_lines_total") == Some(1.0)
     })
     .await;
-    // One neighbour tries to take 300 connections: it gets 32.
+    // One neighbour tries to take 300 connections: it gets 16.
     let one: std::net::IpAddr = "127.0.0.2".parse().unwrap();
     let mut held = idle_connections(addr, one, 300).await;
-    // Eight more take 32 each: 288 in all, past the 256 general slots.
-    for i in 10..18u8 {
+    // Sixty more take 16 each: 976 in all, far past the 256 general slots.
+    for i in 10..70u8 {
         let ip = std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, i));
-        held.extend(idle_connections(addr, ip, 32).await);
+        held.extend(idle_connections(addr, ip, 16).await);
     }
     let mut ok = 0;
     for _ in 0..20 {

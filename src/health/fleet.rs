@@ -65,7 +65,16 @@ pub(super) struct FleetWatch {
     /// Latest onset per runner within the window.
     latest: FxHashMap<RunnerKey, Timestamp>,
     incidents: Vec<FleetIncident>,
+    /// The last count of active runners: when (event time), how many, and
+    /// how many runners had been created then.
+    active: Option<(Timestamp, usize, u64)>,
 }
+
+/// How long a count of active runners is reused (in event time). Counting
+/// scans every runner, so it is done at most this often, not at every
+/// onset (which made `analyze` quadratic in distinct runners); runners
+/// created since are added, so the count never falls short.
+const RECOUNT_EVERY: Duration = Duration::from_secs(10);
 
 impl FleetWatch {
     /// A runner went from working (or unknown) to rejected at `at`.
@@ -74,6 +83,7 @@ impl FleetWatch {
         cfg: &HealthConfig,
         key: &RunnerKey,
         at: Stamp,
+        created: u64,
         runners: impl Iterator<Item = &'a RunnerHealth>,
     ) {
         // Without wall time there is no "at once".
@@ -94,12 +104,23 @@ impl FleetWatch {
         if n < cfg.fleet_min_runners {
             return;
         }
-        let active_since = t.checked_sub(ACTIVE_WINDOW).unwrap_or(t);
-        let active = runners
-            .filter(|r| !r.registration_token)
-            .filter(|r| r.last_seen.at.is_none_or(|a| a >= active_since))
-            .count()
-            .max(n);
+        let active = match self.active {
+            Some((at, count, seen))
+                if t >= at && t.duration_since(at).unsigned_abs() < RECOUNT_EVERY =>
+            {
+                count + usize::try_from(created - seen).unwrap_or(usize::MAX)
+            }
+            _ => {
+                let active_since = t.checked_sub(ACTIVE_WINDOW).unwrap_or(t);
+                let count = runners
+                    .filter(|r| !r.registration_token)
+                    .filter(|r| r.last_seen.at.is_none_or(|a| a >= active_since))
+                    .count();
+                self.active = Some((t, count, created));
+                count
+            }
+        }
+        .max(n);
         if (n as f64) < cfg.fleet_min_fraction * active as f64 {
             return;
         }
