@@ -286,11 +286,24 @@ impl Pipeline {
                 if counted {
                     series.event(event.class);
                 }
-                // What the remediation controller verifies with: a runner's
-                // first successful poll, and any new 403.
+                // What the remediation controller decides and verifies
+                // with: a runner's first successful poll, any new 403 or
+                // rejected verification (the counts its thresholds read;
+                // without them a crash-looping runner stayed below the
+                // threshold forever once its state stopped changing), and
+                // the lines that tie a runner to its pod.
                 let first_success =
                     event.class == Class::JobRequestOk && r.count(Class::JobRequestOk) == 1;
-                if first_success || event.class == Class::JobRequestForbidden {
+                if first_success
+                    || matches!(
+                        event.class,
+                        Class::JobRequestForbidden
+                            | Class::VerifyRemoved
+                            | Class::VerifyOk
+                            | Class::TokenResetOk
+                            | Class::RegisterOk
+                    )
+                {
                     self.dirty = true;
                 }
 
