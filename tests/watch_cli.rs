@@ -106,9 +106,9 @@ fn openmetrics_check(text: &str) -> Result<(), String> {
     }
 }
 
-const SECRET_RT: &str = "glrt-t1_SeCrEtRuNnErToKeN0123";
+const SECRET_RT: &str = "glrt-t1_SeCrEtRuNnErToKeNFAKE";
 const SECRET_REG: &str = "GR1348941SeCrEtReGiStRaTiOn";
-const SECRET_PAT: &str = "glpat-SeCrEtPeRsOnAlToKeN45";
+const SECRET_PAT: &str = "glpat-SeCrEtPeRsOnAlFAKE45";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_follows_a_kubeconfig_cluster_exports_strict_openmetrics_and_leaks_no_token() {
