@@ -92,6 +92,15 @@ pub struct RemediationConfig {
     pub recheck: Duration,
 }
 
+impl RemediationConfig {
+    /// The runner's container in the pods of `workload`: the configured
+    /// name, else the workload's (the gitlab-runner chart names both after
+    /// the release).
+    pub fn runner_container<'a>(&'a self, workload: &'a str) -> &'a str {
+        self.runner_container.as_deref().unwrap_or(workload)
+    }
+}
+
 /// The remediation task.
 pub struct Controller {
     config: RemediationConfig,
@@ -359,11 +368,7 @@ impl Controller {
             .iter()
             .find(|(_, h)| h.in_flight.is_some())
             .map(|(k, _)| k.replace('.', "/"));
-        let runner_container = self
-            .config
-            .runner_container
-            .clone()
-            .unwrap_or_else(|| view.key.workload.to_string());
+        let runner_container = self.config.runner_container(&view.key.workload).to_owned();
         let local = Local {
             trigger,
             // Dry-run takes no lease: every replica may report what it would do.
@@ -395,6 +400,7 @@ impl Controller {
         let mut decision = policy::precheck(&policy, view, &local, Timestamp::now());
         let mut owner = None;
         let mut facts = executor::Facts::default();
+        let mut disagrees = false;
         if decision.verdict != Verdict::Refuse {
             // GitLab is asked only for a candidate that passed every local
             // check, and its answers are reused for `recheck` unless acting.
@@ -418,6 +424,7 @@ impl Controller {
             } else {
                 c
             };
+            disagrees = policy::gitlab_disagrees(view, &c.remote);
             owner = c.owner;
             if let Identity::Unique { id, .. } = c.remote.identity {
                 facts.gitlab_id = Some(id);
@@ -425,13 +432,6 @@ impl Controller {
             facts.secret = c.remote.secret.and_then(Result::ok);
             facts.rejected_since = view.first_forbidden.or(view.first_verify_rejected);
         }
-        let disagrees = decision
-            .refusal()
-            .is_some_and(|c| c.name == "corroboration")
-            && decision
-                .checks
-                .iter()
-                .any(|c| c.name == "corroboration" && c.detail.starts_with("GitLab heard"));
         if disagrees || self.disputed.contains(&view.key) {
             self.metrics.gitlab_disagrees(&view.key, Some(disagrees));
             if disagrees {
@@ -493,11 +493,7 @@ impl Controller {
             // in its own runner container) lends its settings to the
             // workload: lines about other runners must not decide what a
             // recreate creates.
-            let container = self
-                .config
-                .runner_container
-                .as_deref()
-                .unwrap_or(&v.key.workload);
+            let container = self.config.runner_container(&v.key.workload);
             if v.state != State::Healthy
                 || v.workflow != Workflow::AuthToken
                 || v.registration_token

@@ -177,12 +177,8 @@ impl Controller {
         let pod = pods
             .first()
             .ok_or("none of the record's pods exists any more")?;
-        let container = self
-            .config
-            .runner_container
-            .clone()
-            .unwrap_or_else(|| workload.to_owned());
-        match cluster.recheck(pod, f.owner.as_ref(), &container).await {
+        let container = self.config.runner_container(workload);
+        match cluster.recheck(pod, f.owner.as_ref(), container).await {
             Ok(Some(())) => {}
             Ok(None) => return Err(format!("pod {} was replaced", pod.name)),
             Err(why) => return Err(why),
@@ -320,14 +316,11 @@ impl Controller {
                             .into(),
                     ));
                 };
-                let skew =
-                    jiff::SignedDuration::try_from(self.config.clock_skew).unwrap_or_default();
-                let limit = first.checked_add(skew).unwrap_or(first);
-                match record.last_contact() {
-                    Some(c) if c > limit => Err(stop(format!(
+                match record.heard_after(first, self.config.clock_skew) {
+                    Some(c) => Err(stop(format!(
                         "GitLab heard from runner {id} at {c}, after the first rejection the log shows ({first})"
                     ))),
-                    _ => Ok(()),
+                    None => Ok(()),
                 }
             }
         }
@@ -477,12 +470,8 @@ impl Controller {
                         name: name.clone(),
                         uid: uid.clone(),
                     };
-                    let container = self
-                        .config
-                        .runner_container
-                        .clone()
-                        .unwrap_or_else(|| workload.to_owned());
-                    match cluster.recheck(&pod, f.owner.as_ref(), &container).await {
+                    let container = self.config.runner_container(workload);
+                    match cluster.recheck(&pod, f.owner.as_ref(), container).await {
                         Ok(Some(())) => {}
                         Ok(None) => {
                             tracing::info!(pod = %name, "pod already gone or replaced");

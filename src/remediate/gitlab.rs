@@ -219,6 +219,22 @@ pub struct RunnerRecord {
 }
 
 impl RunnerRecord {
+    /// GitLab's contact with the runner after `first` (the first rejection
+    /// a log shows) plus `skew` (clock disagreement), if any: a runner whose
+    /// token GitLab rejects cannot reach GitLab, so such a contact means the
+    /// log does not describe GitLab's view. The one rule the decision and
+    /// the re-check before every write share.
+    pub fn heard_after(
+        &self,
+        first: jiff::Timestamp,
+        skew: std::time::Duration,
+    ) -> Option<jiff::Timestamp> {
+        // A skew that does not fit counts as none: the stricter reading.
+        let skew = jiff::SignedDuration::try_from(skew).unwrap_or_default();
+        let limit = first.checked_add(skew).unwrap_or(first);
+        self.last_contact().filter(|c| *c > limit)
+    }
+
     /// The newest contact GitLab recorded, from the runner or any manager.
     pub fn last_contact(&self) -> Option<jiff::Timestamp> {
         self.managers

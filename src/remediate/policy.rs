@@ -745,21 +745,21 @@ fn corroboration(r: &RunnerView, d: &mut Decision, remote: &Remote) -> bool {
             );
         }
     };
-    let skew = jiff::SignedDuration::try_from(remote.clock_skew).unwrap_or_default();
-    let limit = first.checked_add(skew).unwrap_or(first);
     let expiry = record
         .token_expires_at
         .map(|t| format!("; GitLab says its token expires at {t}"))
         .unwrap_or_default();
-    match record.last_contact() {
-        Some(contact) if contact > limit => d.check(
+    if let Some(contact) = record.heard_after(first, remote.clock_skew) {
+        return d.check(
             "corroboration",
             false,
             format!(
                 "GitLab heard from runner {} at {contact}, after the first rejection the log shows ({first}): the log does not describe GitLab's view. Someone may be writing false lines, or something between the pod and GitLab answers 403",
                 record.id
             ),
-        ),
+        );
+    }
+    match record.last_contact() {
         Some(contact) => d.check(
             "corroboration",
             true,
@@ -776,6 +776,16 @@ fn corroboration(r: &RunnerView, d: &mut Decision, remote: &Remote) -> bool {
                 record.id
             ),
         ),
+    }
+}
+
+/// Whether GitLab's record contradicts the runner's log: it heard from the
+/// runner after the first rejection the log shows.
+pub fn gitlab_disagrees(r: &RunnerView, remote: &Remote) -> bool {
+    let first = r.first_forbidden.or(r.first_verify_rejected);
+    match (first, &remote.record) {
+        (Some(first), Some(Ok(record))) => record.heard_after(first, remote.clock_skew).is_some(),
+        _ => false,
     }
 }
 
