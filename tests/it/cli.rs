@@ -1,10 +1,10 @@
 //! The binary end to end: exit statuses, the `classify` output contract,
 //! bad input that must be counted or explained, never a panic.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on bad fixtures
 
-mod common;
+use std::time::Duration;
 
-use common::{run, stderr, stdout};
+use crate::common::Scratch;
+use crate::common::bin::{command, run, run_within, stderr, stdout};
 
 #[test]
 fn classify_emits_one_object_per_input_line_with_the_stable_keys() {
@@ -180,8 +180,7 @@ fn a_node_log_file_with_split_records_gives_the_same_diagnosis() {
 
 #[test]
 fn several_files_are_several_pods() {
-    let dir = std::env::temp_dir().join(format!("rm-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("cli");
     let a = dir.join("gitlab-runner-7d9c6b5f4-aaaaa.log");
     let b = dir.join("gitlab-runner-7d9c6b5f4-bbbbb.log");
     std::fs::write(
@@ -236,7 +235,6 @@ fn several_files_are_several_pods() {
         "{}",
         stderr(&err)
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -266,8 +264,7 @@ fn unreadable_inputs_are_explained_with_exit_status_2() {
 
 #[test]
 fn an_invalid_custom_rule_is_rejected_naming_the_rule_and_field() {
-    let dir = std::env::temp_dir().join(format!("rm-cfg-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("cfg");
     let cfg = dir.join("config.yaml");
     std::fs::write(&cfg, "rules:\n  - name: waf-block\n    class: job_request_forbidden\n    pattern: '^blocked (by'\n").unwrap();
     let out = run(
@@ -312,7 +309,6 @@ fn an_invalid_custom_rule_is_rejected_naming_the_rule_and_field() {
         "{}",
         stderr(&out)
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -354,12 +350,11 @@ fn rules_lists_classes_rules_and_anchors() {
 #[test]
 fn a_closed_pipe_is_not_an_error() {
     use std::io::Read;
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
     let big: String = std::fs::read_to_string("examples/logs/seed-incident.log")
         .unwrap()
         .repeat(200);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_runner-medic"))
-        .args(["classify", "-"])
+    let mut child = command(&["classify", "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -385,8 +380,7 @@ fn a_closed_pipe_is_not_an_error() {
 
 #[test]
 fn terminal_escapes_in_file_names_are_not_echoed() {
-    let dir = std::env::temp_dir().join(format!("rm-cli-esc-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("cli-esc");
     // A file name that would set the terminal's title and clear its screen.
     let evil = dir.join("gitlab-runner-\x1b]0;owned\x07\x1b[2J.log");
     std::fs::write(
@@ -409,47 +403,13 @@ fn terminal_escapes_in_file_names_are_not_echoed() {
     let err = stderr(&out);
     assert!(!err.contains('\x1b'), "{err:?}");
     assert!(err.contains("missing-\\u{1b}[2J.log"), "{err}");
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// Runs the binary with `env`; kills it and fails if it runs longer than
-/// `limit` (a read that blocks or never ends).
-fn run_within(
-    args: &[&str],
-    env: &[(&str, &str)],
-    limit: std::time::Duration,
-) -> std::process::Output {
-    use std::process::{Command, Stdio};
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_runner-medic"));
-    cmd.args(args)
-        .current_dir(common::root())
-        .env_remove("RUNNER_MEDIC_CONFIG")
-        .env_remove("KUBERNETES_SERVICE_HOST")
-        .env_remove("KUBERNETES_SERVICE_PORT")
-        .env("KUBECONFIG", "/nonexistent/kubeconfig")
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    let started = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!("{args:?} still running after {limit:?}:\n{}", stderr(&out));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
 }
 
 /// A config "file" that is huge, endless or a FIFO is refused at once,
 /// naming the file and why, without reading it whole or blocking.
 #[test]
 fn huge_endless_and_special_config_files_are_refused_at_once() {
-    let dir = std::env::temp_dir().join(format!("rm-cli-cfgsize-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("cli-cfgsize");
     let big = dir.join("big.yaml");
     std::fs::write(&big, "# padding\n".repeat(120_000)).unwrap();
     let mut cases = vec![(big.clone(), "larger than 1 MiB")];
@@ -466,7 +426,7 @@ fn huge_endless_and_special_config_files_are_refused_at_once() {
     } else {
         eprintln!("no mkfifo: the FIFO case is not tested");
     }
-    let limit = std::time::Duration::from_secs(10);
+    let limit = Duration::from_secs(10);
     for (path, why) in cases {
         let p = path.to_str().unwrap();
         for args in [
@@ -480,15 +440,13 @@ fn huge_endless_and_special_config_files_are_refused_at_once() {
             assert!(err.contains(p) && err.contains(why), "{args:?}: {err}");
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Values that check-config used to accept and that made the daemon's
 /// tasks panic are refused with their path, range and default.
 #[test]
 fn check_config_refuses_settings_outside_their_ranges() {
-    let dir = std::env::temp_dir().join(format!("rm-cli-ranges-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("cli-ranges");
     let cfg = dir.join("config.yaml");
     std::fs::write(
         &cfg,
@@ -516,7 +474,7 @@ fn check_config_refuses_settings_outside_their_ranges() {
             "0",
         ],
         &[],
-        std::time::Duration::from_secs(10),
+        Duration::from_secs(10),
     );
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
@@ -525,7 +483,6 @@ fn check_config_refuses_settings_outside_their_ranges() {
             && err.contains("watch.max_streams: 0 is too small"),
         "{err}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// An http:// GitLab URL would carry the access token in clear text: it is
@@ -544,7 +501,7 @@ fn an_http_gitlab_url_is_refused_without_gitlab_allow_http() {
         "instance",
     ];
     let token = ("RUNNER_MEDIC_GITLAB_TOKEN", "glpat-TOKENTOKENTOKENTOKEN");
-    let limit = std::time::Duration::from_secs(10);
+    let limit = Duration::from_secs(10);
     for env in [
         vec![token],
         vec![token, ("RUNNER_MEDIC_GITLAB_ALLOW_HTTP", "false")],

@@ -1,16 +1,11 @@
 //! Remediation end to end against the simulated world (Kubernetes API +
 //! GitLab reacting to each other), over real sockets: the seed runbook
 //! carried out and verified, and every unsafe case refused.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on bad fixtures
 
-#[path = "remediation/attacks.rs"]
 mod attacks;
-mod common;
 
 use std::time::Duration;
 
-use common::harness::{get, value};
-use common::world::*;
 use runner_medic::daemon::Daemon;
 use runner_medic::remediate::RemediationConfig;
 use runner_medic::remediate::policy::{Mode, Strategy};
@@ -19,18 +14,23 @@ use runner_medic::sim::world::World;
 use runner_medic::sim::world::{SIM_PAT, Workflow};
 use tokio_util::sync::CancellationToken;
 
+use crate::common::NS;
+use crate::common::admin::{WAIT, get, post_alerts, scrape, wait_get, wait_metrics};
+use crate::common::metrics::{decisions, remediations, state_is, sum, value};
+use crate::common::world::*;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seed_runbook_is_carried_out_once_and_verified() {
     let (w, wt) = world().await;
     let (old_pod, gitlab_id) = seed(&w).await;
     let (d, token) = daemon(&w, policy(Mode::On, Strategy::Reregister), "medic-a", None).await;
-    until(&d, "a healthy seed runner", |m| {
+    wait_metrics(d.addr, "a healthy seed runner", |m| {
         state_is(m, "HYErDk_6w", "healthy")
     })
     .await;
     // The token stops working (expired): 403s, lockout.
     w.gitlab.lock().expire(SEED_TOKEN);
-    let m = until(&d, "a verified remediation", |m| {
+    let m = wait_metrics(d.addr, "a verified remediation", |m| {
         remediations(m, "succeeded") >= 1.0
     })
     .await;
@@ -152,9 +152,9 @@ async fn dry_run_decides_but_makes_no_mutating_call() {
         None,
     )
     .await;
-    until(&d, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
+    wait_metrics(d.addr, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
     w.gitlab.lock().expire(SEED_TOKEN);
-    until(&d, "a dry-run decision", |m| {
+    wait_metrics(d.addr, "a dry-run decision", |m| {
         decisions(m, "dry_run", "none") >= 1.0
     })
     .await;
@@ -181,9 +181,12 @@ async fn a_glrt_runner_is_never_deleted() {
     let id = runner_medic::event::RunnerId::normalize(glrt)
         .unwrap()
         .to_string();
-    until(&d, "healthy glrt runner", |m| state_is(m, &id, "healthy")).await;
+    wait_metrics(d.addr, "healthy glrt runner", |m| {
+        state_is(m, &id, "healthy")
+    })
+    .await;
     w.gitlab.lock().expire(glrt);
-    until(&d, "a refusal on the workflow", |m| {
+    wait_metrics(d.addr, "a refusal on the workflow", |m| {
         decisions(m, "refuse", "workflow") >= 1.0
     })
     .await;
@@ -207,11 +210,14 @@ async fn a_gitlab_outage_and_a_fleet_wide_403_are_refused() {
     let (w, wt) = world().await;
     seed(&w).await;
     let (d, token) = daemon(&w, policy(Mode::On, Strategy::Reregister), "medic-a", None).await;
-    until(&d, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
+    wait_metrics(d.addr, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
     w.gitlab.lock().expire(SEED_TOKEN);
-    until(&d, "locked out", |m| state_is(m, "HYErDk_6w", "locked_out")).await;
+    wait_metrics(d.addr, "locked out", |m| {
+        state_is(m, "HYErDk_6w", "locked_out")
+    })
+    .await;
     w.gitlab.lock().faults.push(GitlabFault::Down);
-    until(&d, "a refusal: GitLab down", |m| {
+    wait_metrics(d.addr, "a refusal: GitLab down", |m| {
         decisions(m, "refuse", "gitlab") >= 1.0
     })
     .await;
@@ -228,7 +234,7 @@ async fn a_gitlab_outage_and_a_fleet_wide_403_are_refused() {
         w.add(legacy(&format!("runner-{i}"), Some(t)), None);
     }
     let (d, token) = daemon(&w, policy(Mode::On, Strategy::Reregister), "medic-a", None).await;
-    until(&d, "healthy fleet", |m| {
+    wait_metrics(d.addr, "healthy fleet", |m| {
         (0..4).all(|i| state_is(m, &format!("Fleet{i}xAb"), "healthy"))
     })
     .await;
@@ -238,7 +244,7 @@ async fn a_gitlab_outage_and_a_fleet_wide_403_are_refused() {
             g.expire(t);
         }
     }
-    until(&d, "a refusal: fleet-wide", |m| {
+    wait_metrics(d.addr, "a refusal: fleet-wide", |m| {
         decisions(m, "refuse", "fleet") >= 1.0
     })
     .await;
@@ -258,19 +264,19 @@ async fn two_daemons_only_one_acts() {
     seed(&w).await;
     let (a, ta) = daemon(&w, policy(Mode::On, Strategy::Reregister), "medic-a", None).await;
     let (b, tb) = daemon(&w, policy(Mode::On, Strategy::Reregister), "medic-b", None).await;
-    until(&a, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
+    wait_metrics(a.addr, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
     w.gitlab.lock().expire(SEED_TOKEN);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
+    let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let total = remediations(&metrics(&a).await, "succeeded")
-            + remediations(&metrics(&b).await, "succeeded");
+        let total = remediations(&scrape(a.addr).await, "succeeded")
+            + remediations(&scrape(b.addr).await, "succeeded");
         if total >= 1.0 || tokio::time::Instant::now() > deadline {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let (ma, mb) = (metrics(&a).await, metrics(&b).await);
+    let (ma, mb) = (scrape(a.addr).await, scrape(b.addr).await);
     assert_eq!(
         remediations(&ma, "succeeded") + remediations(&mb, "succeeded"),
         1.0
@@ -308,17 +314,17 @@ async fn failed_verifications_open_the_circuit_and_cooldown_holds_retries() {
     p.cooldown = Duration::from_secs(0);
     p.max_failures = 1;
     let (d, token) = daemon(&w, p, "medic-a", None).await;
-    until(&d, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
+    wait_metrics(d.addr, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
     w.gitlab.lock().expire(SEED_TOKEN);
     // While it runs, the failed series exists at 0: increase() will see the
     // failure (RunnerMedicRemediationFailed).
     let failed_series = "runner_medic_remediations_total{namespace=\"gitlab-runner\",workload=\"gitlab-runner\",strategy=\"restart\",result=\"failed\"}";
-    let m = until(&d, "a remediation in progress", |m| {
+    let m = wait_metrics(d.addr, "a remediation in progress", |m| {
         value(m, "runner_medic_remediation_in_progress") == Some(1.0)
     })
     .await;
     assert_eq!(value(&m, failed_series), Some(0.0), "{m}");
-    let m = until(&d, "a failed remediation", |m| {
+    let m = wait_metrics(d.addr, "a failed remediation", |m| {
         remediations(m, "failed") >= 1.0
     })
     .await;
@@ -340,31 +346,26 @@ async fn failed_verifications_open_the_circuit_and_cooldown_holds_retries() {
         serde_json::from_str(cm["data"]["gitlab-runner.gitlab-runner"].as_str().unwrap()).unwrap();
     assert_eq!(h["circuit_open"], true);
     assert_eq!(h["attempts"][0]["outcome"], "failed");
-    until(&d, "a refusal: circuit open", |m| {
+    wait_metrics(d.addr, "a refusal: circuit open", |m| {
         decisions(m, "refuse", "circuit") >= 1.0
     })
     .await;
     assert_eq!(
-        remediations(&metrics(&d).await, "failed"),
+        remediations(&scrape(d.addr).await, "failed"),
         1.0,
         "no second attempt"
     );
     // A person resets the circuit as the README says (removing the key):
     // it takes effect at the next evaluation, without a restart.
-    let all_decisions = |m: &str| -> f64 {
-        m.lines()
-            .filter(|l| l.starts_with("runner_medic_remediation_decisions_total{"))
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum()
-    };
-    let before = all_decisions(&metrics(&d).await);
+    let all_decisions = |m: &str| sum(m, "runner_medic_remediation_decisions_total", &[]);
+    let before = all_decisions(&scrape(d.addr).await);
     w.kube.cluster.put_object(
         "configmaps",
         "runner-medic",
         "runner-medic-state",
         serde_json::json!({"data": {}}),
     );
-    let m = until(&d, "the circuit closed by the edit", |m| {
+    let m = wait_metrics(d.addr, "the circuit closed by the edit", |m| {
         value(
             m,
             "runner_medic_remediation_circuit_open{namespace=\"gitlab-runner\",workload=\"gitlab-runner\"}",
@@ -387,15 +388,15 @@ async fn failed_verifications_open_the_circuit_and_cooldown_holds_retries() {
     p.cooldown = Duration::from_secs(3600);
     p.max_failures = 5;
     let (d, token) = daemon(&w, p, "medic-a", None).await;
-    until(&d, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
+    wait_metrics(d.addr, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
     w.gitlab.lock().expire(SEED_TOKEN);
-    until(&d, "a failed remediation", |m| {
+    wait_metrics(d.addr, "a failed remediation", |m| {
         remediations(m, "failed") >= 1.0
     })
     .await;
     // The stale runner is still rejected (nothing replaced it): the next
     // evaluation waits for the cooldown instead of trying again.
-    let m = until(&d, "a refusal: cooldown", |m| {
+    let m = wait_metrics(d.addr, "a refusal: cooldown", |m| {
         decisions(m, "refuse", "cooldown") >= 1.0
     })
     .await;
@@ -428,7 +429,7 @@ async fn a_restart_in_the_middle_neither_repeats_nor_forgets_the_remediation() {
         serde_json::json!({"data": {"gitlab-runner.gitlab-runner": flight.to_string()}}),
     );
     let (d, token) = daemon(&w, policy(Mode::On, Strategy::Reregister), "medic-a", None).await;
-    let m = until(&d, "the resumed remediation verified", |m| {
+    let m = wait_metrics(d.addr, "the resumed remediation verified", |m| {
         remediations(m, "succeeded") >= 1.0
     })
     .await;
@@ -458,13 +459,12 @@ async fn the_alertmanager_webhook_authenticates_validates_and_routes() {
         Some("hook-secret-123"),
     )
     .await;
-    until(&d, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
+    wait_metrics(d.addr, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
     // The webhook maps alerts with the status snapshot (published every 2 s).
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !get(d.addr, "/").await.1.contains("HYErDk_6w") && tokio::time::Instant::now() < deadline
-    {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_get(d.addr, "/", "the runner on the status page", |_, page| {
+        page.contains("HYErDk_6w")
+    })
+    .await;
     let post = |auth: Option<&'static str>, body: String| post_alerts(d.addr, auth, body);
     let alert = |runner: &str| {
         serde_json::json!({"version": "4", "status": "firing", "receiver": "runner-medic", "groupKey": "{}", "alerts": [
@@ -501,7 +501,7 @@ async fn the_alertmanager_webhook_authenticates_validates_and_routes() {
     let (code, body) = post(Some("hook-secret-123"), resolved).await;
     assert_eq!(code, 200, "{body}");
     assert!(body.contains("\"accepted\":0"), "{body}");
-    let m = metrics(&d).await;
+    let m = scrape(d.addr).await;
     for (result, n) in [
         ("resolved", 1.0),
         ("busy", 0.0),
@@ -522,7 +522,7 @@ async fn the_alertmanager_webhook_authenticates_validates_and_routes() {
     }
     // The alert reached the controller, which still wants local agreement:
     // the runner is healthy, so it refuses on its state.
-    until(&d, "the alert's decision", |m| {
+    wait_metrics(d.addr, "the alert's decision", |m| {
         decisions(m, "refuse", "state") >= 1.0
     })
     .await;
@@ -555,14 +555,16 @@ async fn stuck_seed(
         adjust,
     )
     .await;
-    until(&d, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
+    wait_metrics(d.addr, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
     w.gitlab.lock().expire(SEED_TOKEN);
-    until(&d, "locked out", |m| state_is(m, "HYErDk_6w", "locked_out")).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !get(d.addr, "/").await.1.contains("locked_out") && tokio::time::Instant::now() < deadline
-    {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_metrics(d.addr, "locked out", |m| {
+        state_is(m, "HYErDk_6w", "locked_out")
+    })
+    .await;
+    wait_get(d.addr, "/", "locked out on the status page", |_, page| {
+        page.contains("locked_out")
+    })
+    .await;
     (w, wt, d, token)
 }
 
@@ -583,7 +585,7 @@ async fn gitlab_is_quiet_when_idle_and_a_burst_of_alerts_is_one_evaluation() {
     )
     .await;
     assert_eq!(code, 200, "{body}");
-    until(&d, "the alert's decision", |m| {
+    wait_metrics(d.addr, "the alert's decision", |m| {
         decisions(m, "dry_run", "none") >= 1.0
     })
     .await;
@@ -609,7 +611,7 @@ async fn gitlab_is_quiet_when_idle_and_a_burst_of_alerts_is_one_evaluation() {
     // With the default recheck, answers are reused: repeated ticks and
     // alerts about a candidate that does not act ask GitLab nothing more.
     let (w, wt, d, token) = stuck_seed(|_| {}).await;
-    until(&d, "a dry-run decision", |m| {
+    wait_metrics(d.addr, "a dry-run decision", |m| {
         decisions(m, "dry_run", "none") >= 1.0
     })
     .await;

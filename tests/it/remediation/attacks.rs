@@ -6,12 +6,15 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::common::harness::value;
-use super::common::world::*;
 use runner_medic::remediate::policy::{Mode, Strategy};
 use runner_medic::sim::gitlab::GitlabFault;
 use runner_medic::sim::render::Style;
 use runner_medic::sim::world::{RunnerDeployment, World};
+
+use crate::common::NS;
+use crate::common::admin::wait_metrics;
+use crate::common::metrics::{decisions, remediations, state_is, value};
+use crate::common::world::*;
 
 const STYLE: Style = Style::Runner { colours: true };
 
@@ -69,14 +72,14 @@ async fn forged_rejections_of_a_runner_gitlab_hears_from_delete_nothing() {
     let (w, wt) = world().await;
     let (pod, _) = seed(&w).await;
     let (d, token) = daemon(&w, policy(Mode::On, Strategy::Reregister), "medic-a", None).await;
-    until(&d, "a healthy seed runner", |m| {
+    wait_metrics(d.addr, "a healthy seed runner", |m| {
         state_is(m, "HYErDk_6w", "healthy")
     })
     .await;
     // An idle runner logs nothing, but GitLab hears from it every poll.
     w.set_idle(&pod, true);
     forge_lockout(&w, &pod, "gitlab-runner", "HYErDk_6w");
-    let m = until(&d, "a refusal: GitLab disagrees with the log", |m| {
+    let m = wait_metrics(d.addr, "a refusal: GitLab disagrees with the log", |m| {
         decisions(m, "refuse", "corroboration") >= 1.0
     })
     .await;
@@ -145,12 +148,12 @@ async fn forged_lines_about_runners_the_pod_does_not_run_are_refused() {
         }
         let pod = intruder(&w, "intruder");
         let (d, token) = daemon(&w, policy(Mode::On, Strategy::Restart), "medic-a", None).await;
-        until(&d, "a healthy seed runner", |m| {
+        wait_metrics(d.addr, "a healthy seed runner", |m| {
             state_is(m, "HYErDk_6w", "healthy")
         })
         .await;
         forge_lockout(&w, &pod, "intruder", runner);
-        until(&d, check, |m| decisions(m, "refuse", check) >= 1.0).await;
+        wait_metrics(d.addr, check, |m| decisions(m, "refuse", check) >= 1.0).await;
         tokio::time::sleep(Duration::from_secs(1)).await;
         assert_no_action(&w);
         assert_eq!(w.gitlab.lock().runners.len(), 3, "{runner}");
@@ -173,10 +176,10 @@ async fn lines_from_a_sidecar_never_count() {
     dep.sidecars = vec!["log-shipper".into()];
     let pod = w.add(dep, None);
     let (d, token) = daemon(&w, policy(Mode::On, Strategy::Restart), "medic-a", None).await;
-    until(&d, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
+    wait_metrics(d.addr, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
     w.set_idle(&pod, true);
     forge_lockout(&w, &pod, "log-shipper", "HYErDk_6w");
-    until(&d, "a refusal: evidence", |m| {
+    wait_metrics(d.addr, "a refusal: evidence", |m| {
         decisions(m, "refuse", "evidence") >= 1.0
     })
     .await;
@@ -202,13 +205,16 @@ async fn a_forged_registration_line_does_not_make_a_glrt_runner_deletable() {
     let id = runner_medic::event::RunnerId::normalize(glrt)
         .unwrap()
         .to_string();
-    until(&d, "healthy glrt runner", |m| state_is(m, &id, "healthy")).await;
+    wait_metrics(d.addr, "healthy glrt runner", |m| {
+        state_is(m, &id, "healthy")
+    })
+    .await;
     // The token really dies; someone adds a legacy registration line.
     w.forge(NS, &pod, "gitlab-runner", STYLE, |s| {
         s.register_legacy("GR1348941");
     });
     w.gitlab.lock().expire(glrt);
-    until(&d, "a refusal on the workflow", |m| {
+    wait_metrics(d.addr, "a refusal on the workflow", |m| {
         decisions(m, "refuse", "workflow") >= 1.0
     })
     .await;
@@ -229,7 +235,7 @@ async fn a_rejection_a_proxy_answered_is_not_a_token_problem() {
     let (w, wt) = world().await;
     let (pod, _) = seed(&w).await;
     let (d, token) = daemon(&w, policy(Mode::On, Strategy::Reregister), "medic-a", None).await;
-    until(&d, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
+    wait_metrics(d.addr, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
     w.set_idle(&pod, true);
     w.forge(NS, &pod, "gitlab-runner", STYLE, |s| {
         s.forbidden_by_proxy("HYErDk_6w")
@@ -237,7 +243,7 @@ async fn a_rejection_a_proxy_answered_is_not_a_token_problem() {
             .forbidden_by_proxy("HYErDk_6w")
             .lockout("HYErDk_6w");
     });
-    let m = until(&d, "a refusal on the finding", |m| {
+    let m = wait_metrics(d.addr, "a refusal on the finding", |m| {
         decisions(m, "refuse", "finding") >= 1.0
     })
     .await;
@@ -261,9 +267,9 @@ async fn a_corrupt_history_entry_refuses() {
         serde_json::json!({"data": {"gitlab-runner.gitlab-runner": "{\"attempts\": [{\"runner\": "}}),
     );
     let (d, token) = daemon(&w, policy(Mode::On, Strategy::Reregister), "medic-a", None).await;
-    until(&d, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
+    wait_metrics(d.addr, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
     w.gitlab.lock().expire(SEED_TOKEN);
-    until(&d, "a refusal: history", |m| {
+    wait_metrics(d.addr, "a refusal: history", |m| {
         decisions(m, "refuse", "history") >= 1.0
     })
     .await;
@@ -298,13 +304,13 @@ async fn a_lookup_cut_by_errors_or_rate_limits_refuses() {
             g.runners.get_mut(&1000).unwrap().id = 1000;
         }
         let (d, token) = daemon(&w, policy(Mode::On, Strategy::Reregister), "medic-a", None).await;
-        until(&d, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
+        wait_metrics(d.addr, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
         w.gitlab
             .lock()
             .faults
             .push(GitlabFault::LookupCut { status });
         w.gitlab.lock().expire(SEED_TOKEN);
-        until(&d, "a refusal: identity", |m| {
+        wait_metrics(d.addr, "a refusal: identity", |m| {
             decisions(m, "refuse", "identity") >= 1.0
         })
         .await;
@@ -327,7 +333,7 @@ async fn gitlab_is_asked_again_right_before_the_write() {
     let (w, wt) = world().await;
     seed(&w).await;
     let (d, token) = daemon(&w, policy(Mode::On, Strategy::Reregister), "medic-a", None).await;
-    until(&d, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
+    wait_metrics(d.addr, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
     // The decision reads the record once; before the DELETE runner-medic
     // reads it again, and by then GitLab has heard from the runner.
     w.gitlab
@@ -335,7 +341,7 @@ async fn gitlab_is_asked_again_right_before_the_write() {
         .faults
         .push(GitlabFault::ContactAfterReads { after: 1 });
     w.gitlab.lock().expire(SEED_TOKEN);
-    let m = until(&d, "a remediation stopped before its write", |m| {
+    let m = wait_metrics(d.addr, "a remediation stopped before its write", |m| {
         remediations(m, "refused") >= 1.0
     })
     .await;
@@ -416,7 +422,7 @@ async fn a_forged_in_flight_record_is_not_resumed() {
             serde_json::json!({"data": {"gitlab-runner.gitlab-runner": entry.to_string()}}),
         );
         let (d, token) = daemon(&w, policy(Mode::On, Strategy::Reregister), "medic-a", None).await;
-        until(&d, why, |m| remediations(m, "refused") >= 1.0).await;
+        wait_metrics(d.addr, why, |m| remediations(m, "refused") >= 1.0).await;
         assert_no_action(&w);
         assert!(w.gitlab.lock().runners.contains_key(&other));
         let ev = events(&w);

@@ -1,42 +1,24 @@
 //! The GitLab client against wiremock: error shapes, retries, pagination,
 //! the GraphQL runner lookup, and no token in any error.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on bad fixtures
 
 use std::time::Duration;
 
 use runner_medic::event::RunnerId;
-use runner_medic::remediate::gitlab::{Gitlab, GitlabConfig, GitlabError, RunnerScope, Secret};
-use wiremock::matchers::{body_string_contains, header, method, path, query_param};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use runner_medic::remediate::gitlab::{Gitlab, GitlabConfig, GitlabError, RunnerScope};
+use wiremock::matchers::{body_string_contains, header, query_param};
+use wiremock::{MockServer, ResponseTemplate};
 
-const PAT: &str = "glpat-wiremockwiremock0001";
-
-fn client(server: &MockServer, scope: RunnerScope) -> Gitlab {
-    Gitlab::new(
-        GitlabConfig {
-            url: server.uri(),
-            token: Secret::new(PAT),
-            rate: 100.0,
-            timeout: Duration::from_secs(5),
-            attempts: 3,
-            scopes: vec![scope],
-            ca_pem: None,
-        },
-        None,
-    )
-    .unwrap()
-}
+use crate::common::gitlab::{PAT, client, config, json, mount_first_page, mount_record, on, page};
 
 #[tokio::test]
 async fn version_sends_the_token_header() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/v4/version"))
+    on("GET", "/api/v4/version")
         .and(header("PRIVATE-TOKEN", PAT))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(serde_json::json!({"version": "18.9.0", "revision": "x"})),
-        )
+        .respond_with(json(
+            200,
+            serde_json::json!({"version": "18.9.0", "revision": "x"}),
+        ))
         .expect(1)
         .mount(&server)
         .await;
@@ -52,13 +34,11 @@ async fn version_sends_the_token_header() {
 #[tokio::test]
 async fn a_403_with_a_reason_is_surfaced_without_the_token() {
     let server = MockServer::start().await;
-    Mock::given(method("DELETE"))
-        .and(path("/api/v4/runners/6"))
-        .respond_with(
-            ResponseTemplate::new(403).set_body_json(
-                serde_json::json!({"message": "403 Forbidden  - No access granted"}),
-            ),
-        )
+    on("DELETE", "/api/v4/runners/6")
+        .respond_with(json(
+            403,
+            serde_json::json!({"message": "403 Forbidden  - No access granted"}),
+        ))
         .expect(1)
         .mount(&server)
         .await;
@@ -78,17 +58,15 @@ async fn a_403_with_a_reason_is_surfaced_without_the_token() {
 #[tokio::test]
 async fn a_404_on_delete_means_already_gone() {
     let server = MockServer::start().await;
-    Mock::given(method("DELETE"))
-        .and(path("/api/v4/runners/6"))
-        .respond_with(
-            ResponseTemplate::new(404)
-                .set_body_json(serde_json::json!({"message": "404 Runner Not Found"})),
-        )
+    on("DELETE", "/api/v4/runners/6")
+        .respond_with(json(
+            404,
+            serde_json::json!({"message": "404 Runner Not Found"}),
+        ))
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("DELETE"))
-        .and(path("/api/v4/runners/7"))
+    on("DELETE", "/api/v4/runners/7")
         .respond_with(ResponseTemplate::new(204))
         .expect(1)
         .mount(&server)
@@ -101,8 +79,7 @@ async fn a_404_on_delete_means_already_gone() {
 #[tokio::test]
 async fn a_429_is_retried_after_retry_after() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/v4/version"))
+    on("GET", "/api/v4/version")
         .respond_with(
             ResponseTemplate::new(429)
                 .insert_header("Retry-After", "1")
@@ -112,11 +89,8 @@ async fn a_429_is_retried_after_retry_after() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/api/v4/version"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({"version": "18.9.0"})),
-        )
+    on("GET", "/api/v4/version")
+        .respond_with(json(200, serde_json::json!({"version": "18.9.0"})))
         .expect(1)
         .mount(&server)
         .await;
@@ -136,18 +110,16 @@ async fn a_429_is_retried_after_retry_after() {
 #[tokio::test]
 async fn server_errors_are_retried_only_for_repeatable_calls() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/v4/runners/6"))
+    on("GET", "/api/v4/runners/6")
         .respond_with(ResponseTemplate::new(502).set_body_string("<html>bad gateway</html>"))
         .expect(3)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/api/v4/runners/6/reset_authentication_token"))
-        .respond_with(
-            ResponseTemplate::new(500)
-                .set_body_json(serde_json::json!({"message": "500 Internal Server Error"})),
-        )
+    on("POST", "/api/v4/runners/6/reset_authentication_token")
+        .respond_with(json(
+            500,
+            serde_json::json!({"message": "500 Internal Server Error"}),
+        ))
         .expect(1)
         .mount(&server)
         .await;
@@ -168,8 +140,7 @@ async fn rest_lists_follow_x_next_page() {
     ] {
         let body: Vec<serde_json::Value> =
             ids.iter().map(|i| serde_json::json!({"id": i})).collect();
-        Mock::given(method("GET"))
-            .and(path("/api/v4/runners"))
+        on("GET", "/api/v4/runners")
             .and(query_param("page", page))
             .respond_with(
                 ResponseTemplate::new(200)
@@ -189,28 +160,13 @@ async fn rest_lists_follow_x_next_page() {
     );
 }
 
-fn page(nodes: serde_json::Value, next: bool, cursor: &str) -> serde_json::Value {
-    serde_json::json!({"data": {"runners": {"pageInfo": {"hasNextPage": next, "endCursor": cursor}, "nodes": nodes}}})
-}
-
 #[tokio::test]
 async fn the_runner_lookup_follows_graphql_cursors_and_matches_short_ids() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/graphql"))
-        .and(body_string_contains("\"after\":null"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(page(
-            serde_json::json!([{"id": "gid://gitlab/Ci::Runner/5", "shortSha": "Zx8Kq2Lm", "runnerType": "GROUP_TYPE", "description": "a"}]),
-            true,
-            "c1",
-        )))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/graphql"))
+    mount_first_page(&server, Some(1)).await;
+    on("POST", "/api/graphql")
         .and(body_string_contains("\"after\":\"c1\""))
-        .respond_with(ResponseTemplate::new(200).set_body_json(page(
+        .respond_with(json(200, page(
             serde_json::json!([{"id": "gid://gitlab/Ci::Runner/6", "shortSha": "HYErDk_6", "runnerType": "PROJECT_TYPE", "description": "b"}]),
             false,
             "c2",
@@ -230,11 +186,10 @@ async fn the_runner_lookup_follows_graphql_cursors_and_matches_short_ids() {
 #[tokio::test]
 async fn graphql_errors_and_scoped_lookups() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/graphql"))
+    on("POST", "/api/graphql")
         .and(body_string_contains("group(fullPath: $path)"))
         .and(body_string_contains("\"path\":\"platform/ci\""))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"errors": [{"message": "The resource that you are attempting to access does not exist or you don't have permission"}]})))
+        .respond_with(json(200, serde_json::json!({"errors": [{"message": "The resource that you are attempting to access does not exist or you don't have permission"}]})))
         .expect(1)
         .mount(&server)
         .await;
@@ -254,13 +209,9 @@ async fn graphql_errors_and_scoped_lookups() {
 async fn an_unreachable_gitlab_is_a_transport_error() {
     let c = Gitlab::new(
         GitlabConfig {
-            url: "http://127.0.0.1:9".into(),
-            token: Secret::new(PAT),
-            rate: 100.0,
             timeout: Duration::from_secs(2),
             attempts: 1,
-            scopes: vec![RunnerScope::Instance],
-            ca_pem: None,
+            ..config("http://127.0.0.1:9".into(), PAT)
         },
         None,
     )
@@ -275,12 +226,12 @@ async fn a_listing_that_cannot_be_complete_is_an_error_not_an_answer() {
     let id = RunnerId::normalize("HYErDk_6w").unwrap();
     // More pages announced, but no cursor to ask for them.
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/graphql"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": {"runners": {
-                "pageInfo": {"hasNextPage": true, "endCursor": null}, "nodes": []}}})),
-        )
+    on("POST", "/api/graphql")
+        .respond_with(json(
+            200,
+            serde_json::json!({"data": {"runners": {
+                "pageInfo": {"hasNextPage": true, "endCursor": null}, "nodes": []}}}),
+        ))
         .mount(&server)
         .await;
     let e = client(&server, RunnerScope::Instance)
@@ -290,12 +241,11 @@ async fn a_listing_that_cannot_be_complete_is_an_error_not_an_answer() {
     assert!(e.to_string().contains("listing is incomplete"), "{e}");
     // No pageInfo at all: whether more follow cannot be told.
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/graphql"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(serde_json::json!({"data": {"runners": {"nodes": []}}})),
-        )
+    on("POST", "/api/graphql")
+        .respond_with(json(
+            200,
+            serde_json::json!({"data": {"runners": {"nodes": []}}}),
+        ))
         .mount(&server)
         .await;
     let e = client(&server, RunnerScope::Instance)
@@ -306,18 +256,8 @@ async fn a_listing_that_cannot_be_complete_is_an_error_not_an_answer() {
     // A second page that fails after the retries: the first page's
     // "no match" is not taken as an answer.
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/graphql"))
-        .and(body_string_contains("\"after\":null"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(page(
-            serde_json::json!([{"id": "gid://gitlab/Ci::Runner/5", "shortSha": "Zx8Kq2Lm", "runnerType": "GROUP_TYPE", "description": "a"}]),
-            true,
-            "c1",
-        )))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/graphql"))
+    mount_first_page(&server, None).await;
+    on("POST", "/api/graphql")
         .and(body_string_contains("\"after\":\"c1\""))
         .respond_with(ResponseTemplate::new(500).set_body_string("oops"))
         .expect(3)
@@ -333,22 +273,17 @@ async fn a_listing_that_cannot_be_complete_is_an_error_not_an_answer() {
 #[tokio::test]
 async fn the_record_reads_contacts_of_the_runner_and_its_managers() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/v4/runners/6"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+    mount_record(
+        &server,
+        serde_json::json!({
             "id": 6, "description": "gitlab-runner-7d9c6b5f4-x2x7k", "runner_type": "project_type",
-            "contacted_at": "2026-03-02T08:01:57.000Z", "token_expires_at": null, "status": "online"})))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/api/v4/runners/6/managers"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([
+            "contacted_at": "2026-03-02T08:01:57.000Z", "token_expires_at": null, "status": "online"}),
+        serde_json::json!([
             {"id": 8, "system_id": "r_abc123def456", "contacted_at": "2026-03-02T08:01:57.000Z"},
-            {"id": 9, "system_id": "r_0123456789ab", "contacted_at": "2026-03-02T09:30:00.000Z"}])))
-        .expect(1)
-        .mount(&server)
-        .await;
+            {"id": 9, "system_id": "r_0123456789ab", "contacted_at": "2026-03-02T09:30:00.000Z"}]),
+        Some(1),
+    )
+    .await;
     let r = client(&server, RunnerScope::Instance)
         .record(6)
         .await
@@ -362,19 +297,13 @@ async fn the_record_reads_contacts_of_the_runner_and_its_managers() {
     );
     // An unreadable time is an error, not "never contacted".
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/v4/runners/6"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(serde_json::json!({"id": 6, "contacted_at": "yesterday"})),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/api/v4/runners/6/managers"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([])))
-        .mount(&server)
-        .await;
+    mount_record(
+        &server,
+        serde_json::json!({"id": 6, "contacted_at": "yesterday"}),
+        serde_json::json!([]),
+        None,
+    )
+    .await;
     let e = client(&server, RunnerScope::Instance)
         .record(6)
         .await

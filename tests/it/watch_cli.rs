@@ -1,96 +1,23 @@
 //! `runner-medic watch` and `demo` as binaries: a kubeconfig pointing at a
 //! plain-http API server, JSON logs, a strict OpenMetrics parser, SIGTERM,
 //! and no token anywhere in what it outputs.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on bad fixtures
 
-mod common;
-
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 
-use common::harness::*;
 use jiff::Timestamp;
 use runner_medic::event::Level;
 
-struct Running {
-    child: Child,
-    lines: std_mpsc::Receiver<String>,
-    stderr: Vec<String>,
-}
-
-impl Running {
-    /// Waits for a JSON log line containing `needle`; returns it.
-    fn wait_log(&mut self, needle: &str) -> String {
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while std::time::Instant::now() < deadline {
-            match self.lines.recv_timeout(Duration::from_millis(100)) {
-                Ok(l) => {
-                    self.stderr.push(l.clone());
-                    if l.contains(needle) {
-                        return l;
-                    }
-                }
-                Err(std_mpsc::RecvTimeoutError::Timeout) => {}
-                Err(_) => break,
-            }
-        }
-        panic!(
-            "no log line with {needle:?}; stderr so far:\n{}",
-            self.stderr.join("\n")
-        );
-    }
-
-    fn drain(&mut self) {
-        while let Ok(l) = self.lines.recv_timeout(Duration::from_millis(200)) {
-            self.stderr.push(l);
-        }
-    }
-}
-
-fn spawn(args: &[&str], kubeconfig: &std::path::Path) -> Running {
-    spawn_env(args, kubeconfig, &[])
-}
-
-fn spawn_env(args: &[&str], kubeconfig: &std::path::Path, env: &[(&str, &str)]) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_runner-medic"))
-        .args(args)
-        .env("KUBECONFIG", kubeconfig)
-        .env_remove("RUNNER_MEDIC_CONFIG")
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std_mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    Running {
-        child,
-        lines: rx,
-        stderr: Vec::new(),
-    }
-}
-
-fn sigterm(child: &Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-}
+use crate::common::Scratch;
+use crate::common::admin::{get, wait_metrics};
+use crate::common::bin::{Running, command, spawn};
+use crate::common::harness::*;
+use crate::common::metrics::{events, remediations, state_is, value};
 
 fn openmetrics_check(text: &str) -> Result<(), String> {
-    let dir = std::env::temp_dir().join(format!("rm-om-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("om");
     let file = dir.join("metrics.txt");
     std::fs::write(&file, text).unwrap();
-    let out = Command::new("python3")
+    let out = std::process::Command::new("python3")
         .args([
             "-c",
             "import sys\nfrom prometheus_client.openmetrics.parser import text_string_to_metric_families as parse\nn = sum(1 for _ in parse(open(sys.argv[1]).read()))\nprint(n)",
@@ -98,7 +25,6 @@ fn openmetrics_check(text: &str) -> Result<(), String> {
         ])
         .output()
         .map_err(|e| format!("python3: {e}"))?;
-    let _ = std::fs::remove_dir_all(&dir);
     if out.status.success() {
         Ok(())
     } else {
@@ -137,8 +63,7 @@ async fn watch_follows_a_kubeconfig_cluster_exports_strict_openmetrics_and_leaks
     for (i, l) in lines.iter().enumerate() {
         write(&kube, &pod, "gitlab-runner", at(now, i as i64), l);
     }
-    let dir = std::env::temp_dir().join(format!("rm-watch-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("watch");
     let kubeconfig = dir.join("kubeconfig");
     std::fs::write(&kubeconfig, kube.kubeconfig("gitlab-runner")).unwrap();
     let state = dir.join("positions.json");
@@ -161,7 +86,7 @@ async fn watch_follows_a_kubeconfig_cluster_exports_strict_openmetrics_and_leaks
     assert_eq!(code, 200);
     let (code, _) = get(addr, "/readyz").await;
     assert_eq!(code, 200);
-    sigterm(&run.child);
+    run.sigterm();
     let status = tokio::task::spawn_blocking(move || {
         let s = run.child.wait().unwrap();
         run.drain();
@@ -197,7 +122,6 @@ async fn watch_follows_a_kubeconfig_cluster_exports_strict_openmetrics_and_leaks
             );
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Starts `watch` on namespace gitlab-runner (JSON debug logs, any free
@@ -215,7 +139,8 @@ fn spawn_watch(extra: &[&str], kubeconfig: &std::path::Path) -> (Running, std::n
         "runner_medic=debug,warn",
     ];
     args.extend_from_slice(extra);
-    let mut run = spawn(&args, kubeconfig);
+    let kubeconfig = kubeconfig.to_str().unwrap();
+    let mut run = spawn(&args, &[("KUBECONFIG", kubeconfig)]);
     let started = run.wait_log("watching");
     let v: serde_json::Value = serde_json::from_str(&started).unwrap();
     let addr = v["listen"].as_str().unwrap().parse().unwrap();
@@ -246,9 +171,7 @@ async fn after_a_sigkill_the_next_run_counts_only_what_came_after_the_last_save(
             &forbidden("HYErDk_6w"),
         );
     }
-    let dir = std::env::temp_dir().join(format!("rm-kill-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("kill");
     let kubeconfig = dir.join("kubeconfig");
     std::fs::write(&kubeconfig, kube.kubeconfig("gitlab-runner")).unwrap();
     let state = dir.join("positions.json");
@@ -296,10 +219,9 @@ async fn after_a_sigkill_the_next_run_counts_only_what_came_after_the_last_save(
     );
     // Health saw all five lines: the runner works again.
     assert!(state_is(&m, "HYErDk_6w", "healthy"), "{m}");
-    sigterm(&run2.child);
+    run2.sigterm();
     let mut run2 = run2;
     run2.child.wait().unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The "done means": `watch --remediation on --strategy reregister
@@ -310,8 +232,7 @@ async fn watch_with_remediation_on_carries_out_the_seed_runbook_once() {
     use runner_medic::sim::world::SIM_PAT;
     let stop = tokio_util::sync::CancellationToken::new();
     let world = runner_medic::demo::start_world(&stop).await.unwrap();
-    let dir = std::env::temp_dir().join(format!("rm-remediate-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("remediate");
     let kubeconfig = dir.join("kubeconfig");
     std::fs::write(&kubeconfig, world.kube.kubeconfig("gitlab-runner")).unwrap();
     let token_file = dir.join("gitlab-token");
@@ -343,25 +264,10 @@ async fn watch_with_remediation_on_carries_out_the_seed_runbook_once() {
     })
     .await;
     world.gitlab.lock().expire(runner_medic::demo::SEED_TOKEN);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    let succeeded = |m: &str| {
-        m.lines().any(|l| {
-            l.starts_with("runner_medic_remediations_total{")
-                && l.contains("result=\"succeeded\"")
-                && l.ends_with(" 1")
-        })
-    };
-    let metrics = loop {
-        let (_, m) = get(addr, "/metrics").await;
-        if succeeded(&m) {
-            break m;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no verified remediation within 60s:\n{m}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let metrics = wait_metrics(addr, "a verified remediation", |m| {
+        remediations(m, "succeeded") >= 1.0
+    })
+    .await;
     assert_eq!(value(&metrics, "runner_medic_leader"), Some(1.0));
     let deletes: Vec<_> = world
         .gitlab
@@ -371,7 +277,7 @@ async fn watch_with_remediation_on_carries_out_the_seed_runbook_once() {
         .map(|r| r.uri)
         .collect();
     assert_eq!(deletes, vec!["/api/v4/runners/1".to_owned()]);
-    sigterm(&run.child);
+    run.sigterm();
     let (status, logs) = tokio::task::spawn_blocking(move || {
         let s = run.child.wait().unwrap();
         run.drain();
@@ -391,18 +297,14 @@ async fn watch_with_remediation_on_carries_out_the_seed_runbook_once() {
     assert!(!logs.contains("glpat-"), "{logs}");
     assert!(!logs.contains("HYErDk_6wF"), "{logs}");
     stop.cancel();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_without_a_cluster_says_how_to_configure_one() {
-    let dir = std::env::temp_dir().join(format!("rm-nocluster-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_runner-medic"))
-        .args(["watch", "--listen", "127.0.0.1:0"])
+    let dir = Scratch::new("nocluster");
+    let out = command(&["watch", "--listen", "127.0.0.1:0"])
         .env("KUBECONFIG", dir.join("missing"))
-        .env("HOME", &dir)
-        .env_remove("KUBERNETES_SERVICE_HOST")
+        .env("HOME", dir.path())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -411,23 +313,21 @@ async fn watch_without_a_cluster_says_how_to_configure_one() {
         err.contains("no Kubernetes cluster configured: set KUBECONFIG"),
         "{err}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn watch_rejects_bad_settings_naming_each_one() {
-    let out = Command::new(env!("CARGO_BIN_EXE_runner-medic"))
-        .args([
-            "watch",
-            "--namespace",
-            "Bad_NS",
-            "--since",
-            "soon",
-            "--listen",
-            "here",
-        ])
-        .output()
-        .unwrap();
+    let out = command(&[
+        "watch",
+        "--namespace",
+        "Bad_NS",
+        "--since",
+        "soon",
+        "--listen",
+        "here",
+    ])
+    .output()
+    .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     for path in ["watch.namespaces[0]", "watch.since", "listen"] {
@@ -437,8 +337,7 @@ fn watch_rejects_bad_settings_naming_each_one() {
 
 #[test]
 fn the_demo_carries_out_the_seed_runbook_after_refusing_during_the_outage() {
-    let out = Command::new(env!("CARGO_BIN_EXE_runner-medic"))
-        .args(["demo", "--duration", "40s", "--listen", "127.0.0.1:0"])
+    let out = command(&["demo", "--duration", "40s", "--listen", "127.0.0.1:0"])
         .args(["--log-level", "runner_medic=debug,info"])
         .output()
         .unwrap();
@@ -517,8 +416,7 @@ async fn a_task_that_panics_stops_the_daemon_with_a_failure() {
     use runner_medic::sim::world::SIM_PAT;
     let stop = tokio_util::sync::CancellationToken::new();
     let world = runner_medic::demo::start_world(&stop).await.unwrap();
-    let dir = std::env::temp_dir().join(format!("rm-supervise-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("supervise");
     let kubeconfig = dir.join("kubeconfig");
     std::fs::write(&kubeconfig, world.kube.kubeconfig("gitlab-runner")).unwrap();
     let token_file = dir.join("gitlab-token");
@@ -558,7 +456,13 @@ async fn a_task_that_panics_stops_the_daemon_with_a_failure() {
             state.to_str().unwrap(),
         ];
         args.extend_from_slice(&remediation);
-        let mut run = spawn_env(&args, &kubeconfig, &[("RUNNER_MEDIC_TEST_PANIC", task)]);
+        let mut run = spawn(
+            &args,
+            &[
+                ("KUBECONFIG", kubeconfig.to_str().unwrap()),
+                ("RUNNER_MEDIC_TEST_PANIC", task),
+            ],
+        );
         let started = std::time::Instant::now();
         let status = loop {
             if let Some(s) = run.child.try_wait().unwrap() {
@@ -582,7 +486,6 @@ async fn a_task_that_panics_stops_the_daemon_with_a_failure() {
         assert!(log.contains("the daemon stopped because"), "{task}: {log}");
     }
     stop.cancel();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Opens `n` connections to `addr` from the loopback address `from` and
@@ -617,8 +520,7 @@ async fn probes_answer_while_noisy_neighbours_hold_connections() {
         Timestamp::now(),
         &forbidden("HYErDk_6w"),
     );
-    let dir = std::env::temp_dir().join(format!("rm-noisy-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("noisy");
     let kubeconfig = dir.join("kubeconfig");
     std::fs::write(&kubeconfig, kube.kubeconfig("gitlab-runner")).unwrap();
     let (mut run, addr) = spawn_watch(&[], &kubeconfig);
@@ -650,7 +552,6 @@ async fn probes_answer_while_noisy_neighbours_hold_connections() {
     let (code, _) = get(addr, "/metrics").await;
     assert!(code == 200 || code == 503, "{code}");
     drop(held);
-    sigterm(&run.child);
+    run.sigterm();
     run.child.wait().unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,6 +1,5 @@
 //! The simulated API server checked with a real client: `kubectl` (skipped,
 //! with a printed reason, only where it is not installed).
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on bad fixtures
 
 use std::process::Command;
 use std::time::Duration;
@@ -8,6 +7,8 @@ use std::time::Duration;
 use jiff::Timestamp;
 use runner_medic::sim::cluster::{Cluster, PodTemplate};
 use runner_medic::sim::kube::{FakeKube, Options};
+
+use crate::common::Scratch;
 
 fn kubectl() -> Option<String> {
     let ok = Command::new("kubectl")
@@ -20,7 +21,7 @@ fn kubectl() -> Option<String> {
     ok.then(|| "kubectl".to_owned())
 }
 
-async fn server() -> (FakeKube, tempdir::Dir) {
+async fn server() -> (FakeKube, Scratch) {
     let cluster = Cluster::new();
     cluster.add_pod(PodTemplate::runner(
         "gitlab-runner",
@@ -49,42 +50,21 @@ async fn server() -> (FakeKube, tempdir::Dir) {
         );
     }
     let kube = FakeKube::start(cluster, Options::default()).await.unwrap();
-    let dir = tempdir::Dir::new();
-    std::fs::write(dir.path().join("config"), kube.kubeconfig("gitlab-runner")).unwrap();
+    let dir = Scratch::new("kubectl");
+    std::fs::write(dir.join("config"), kube.kubeconfig("gitlab-runner")).unwrap();
     (kube, dir)
 }
 
-mod tempdir {
-    pub struct Dir(std::path::PathBuf);
-    impl Dir {
-        pub fn new() -> Dir {
-            let p = std::env::temp_dir().join(format!(
-                "rm-kubectl-{}-{:?}",
-                std::process::id(),
-                std::thread::current().id()
-            ));
-            std::fs::create_dir_all(&p).unwrap();
-            Dir(p)
-        }
-        pub fn path(&self) -> &std::path::Path {
-            &self.0
-        }
-    }
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-async fn run(dir: &tempdir::Dir, args: &[&str]) -> (bool, String, String) {
-    let kubeconfig = dir.path().join("config");
+async fn run(dir: &Scratch, args: &[&str]) -> (bool, String, String) {
+    let kubeconfig = dir.join("config");
+    // kubectl's cache goes to the test's own directory.
+    let home = dir.path().to_owned();
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     let out = tokio::task::spawn_blocking(move || {
         Command::new("kubectl")
             .args(&args)
             .env("KUBECONFIG", kubeconfig)
-            .env("HOME", std::env::temp_dir())
+            .env("HOME", &home)
             .output()
             .unwrap()
     })

@@ -1,15 +1,16 @@
 //! The daemon against the simulated Kubernetes API over real sockets:
 //! following, resuming without loss or duplication, restarts, faults.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on bad fixtures
-
-mod common;
 
 use std::time::Duration;
 
-use common::harness::*;
 use jiff::Timestamp;
 use runner_medic::event::Level;
 use runner_medic::sim::cluster::Fault;
+
+use crate::common::admin::{get, scrape, wait_get, wait_metrics};
+use crate::common::harness::*;
+use crate::common::metrics::{events, state_is, value};
+use crate::common::{NS, Scratch};
 
 const RID: &str = "HYErDk_6w";
 const DEPLOY: &str = "gitlab-runner";
@@ -76,7 +77,7 @@ async fn a_stream_cut_mid_line_resumes_without_losing_or_doubling_a_line() {
     .await;
     assert!(state_is(&m, RID, "healthy"), "{m}");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (_, m) = get(h.daemon.addr, "/metrics").await;
+    let m = scrape(h.daemon.addr).await;
     assert_eq!(value(&m, "runner_medic_log_lines_total"), Some(11.0));
     h.token.cancel();
 }
@@ -331,7 +332,7 @@ async fn a_container_waiting_to_start_is_not_polled_and_is_followed_once_started
         "no log request while the container waits"
     );
     // Shown as waiting (the runner's trouble), not as a failing stream.
-    let (_, m) = get(h.daemon.addr, "/metrics").await;
+    let m = scrape(h.daemon.addr).await;
     assert_eq!(
         value(&m, "runner_medic_log_streams{state=\"waiting\"}"),
         Some(1.0),
@@ -436,16 +437,15 @@ async fn a_restarted_daemon_rebuilds_health_from_the_lookback() {
 
 /// A state file in a scratch directory, removed at drop.
 struct StateFile {
-    dir: std::path::PathBuf,
+    _dir: Scratch,
     path: String,
 }
 
 impl StateFile {
     fn new(name: &str) -> StateFile {
-        let dir = std::env::temp_dir().join(format!("rm-state-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = Scratch::new(&format!("state-{name}"));
         let path = dir.join("positions.json").to_str().unwrap().to_owned();
-        StateFile { dir, path }
+        StateFile { _dir: dir, path }
     }
 
     /// Test settings with this state file, adjusted by `adjust`.
@@ -465,12 +465,6 @@ impl StateFile {
 
     fn read(&self) -> String {
         std::fs::read_to_string(&self.path).unwrap()
-    }
-}
-
-impl Drop for StateFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -769,21 +763,9 @@ async fn a_run_stopped_in_the_middle_of_its_replay_keeps_the_previous_mark() {
 async fn an_unwritable_state_file_stops_the_daemon_from_starting() {
     let kube = cluster().await;
     let s = settings(|o| o.state_file = Some("/proc/runner-medic/positions.json".into()));
-    let listener = runner_medic::daemon::bind(s.listen).await.unwrap();
-    let config = runner_medic::daemon::DaemonConfig::new(
-        s,
-        runner_medic::classify::Classifier::builtin(),
-        runner_medic::health::HealthConfig::default(),
-    );
-    let e = runner_medic::daemon::start(
-        kube.client().unwrap(),
-        config,
-        listener,
-        None,
-        tokio_util::sync::CancellationToken::new(),
-    )
-    .unwrap_err()
-    .to_string();
+    let Err(e) = try_launch(kube.client().unwrap(), s, |_| {}, None).await else {
+        panic!("the daemon started");
+    };
     assert!(
         e.starts_with("watch.state_file: cannot write /proc/runner-medic"),
         "{e}"
@@ -842,14 +824,13 @@ async fn a_hostile_stream_does_not_stall_the_others() {
 async fn pods_that_come_and_go_are_followed_and_their_series_expire_after_the_ttl() {
     let kube = cluster().await;
     let h = start(kube, settings(|o| o.runner_ttl = Some("1s".into()))).await;
-    let (code, _) = get(h.daemon.addr, "/readyz").await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    let mut ready = code == 200;
-    while !ready && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        ready = get(h.daemon.addr, "/readyz").await.0 == 200;
-    }
-    assert!(ready, "/readyz after the first (empty) pod list");
+    wait_get(
+        h.daemon.addr,
+        "/readyz",
+        "/readyz after the first (empty) pod list",
+        |code, _| code == 200,
+    )
+    .await;
     let pod = add_pod(&h.kube, DEPLOY, "x2x7k");
     write(&h.kube, &pod, DEPLOY, Timestamp::now(), &forbidden(RID));
     let m = wait_metrics(h.daemon.addr, "the new pod", |m| {
@@ -877,7 +858,7 @@ async fn a_runner_is_never_expired_while_its_pod_lives() {
     let h = start(kube, settings(|o| o.runner_ttl = Some("0s".into()))).await;
     wait_metrics(h.daemon.addr, "runner", |m| state_is(m, RID, "forbidden")).await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    let (_, m) = get(h.daemon.addr, "/metrics").await;
+    let m = scrape(h.daemon.addr).await;
     assert!(
         state_is(&m, RID, "forbidden"),
         "silence never clears or expires a live runner:\n{m}"
@@ -896,14 +877,13 @@ async fn the_status_page_lists_runners_with_their_diagnosis() {
     })
     .await;
     // The snapshot is published every couple of seconds.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let (code, page) = loop {
-        let (code, page) = get(h.daemon.addr, "/").await;
-        if page.contains("HYErDk_6w") || tokio::time::Instant::now() > deadline {
-            break (code, page);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let (code, page) = wait_get(
+        h.daemon.addr,
+        "/",
+        "the runner on the status page",
+        |_, page| page.contains("HYErDk_6w"),
+    )
+    .await;
     assert_eq!(code, 200);
     assert!(
         page.contains("<code>HYErDk_6w</code>") && page.contains("forbidden"),

@@ -1,9 +1,8 @@
 //! The README stays true: its commands and its classes table.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on bad fixtures
-
-mod common;
 
 use runner_medic::event::Class;
+
+use crate::common::{self, Scratch};
 
 fn readme() -> String {
     std::fs::read_to_string(common::root().join("README.md")).expect("README.md")
@@ -188,12 +187,10 @@ fn the_readme_configuration_example_is_a_valid_config_file() {
         .and_then(|(_, rest)| rest.split_once("```"))
         .expect("a yaml block in the Configuration section")
         .0;
-    let dir = std::env::temp_dir().join(format!("rm-readme-config-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("readme-config");
     let path = dir.join("config.yaml");
     std::fs::write(&path, yaml).unwrap();
     let read = runner_medic::config::read(&path);
-    let _ = std::fs::remove_dir_all(&dir);
     let file = read.unwrap_or_else(|e| panic!("README's config example: {e}"));
     assert_eq!(
         file.remediation.gitlab.runner_scope.as_deref(),

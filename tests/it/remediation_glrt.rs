@@ -2,16 +2,10 @@
 //! diagnosed by `watch`, `rotate` and `recreate` carried out and verified,
 //! refusals that leave nothing half done, a Secret write that meets a
 //! conflict, and no token in anything runner-medic writes or logs.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on bad fixtures
 
-mod common;
-
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::harness::get;
-use common::world::*;
 use runner_medic::event::RunnerId;
 use runner_medic::remediate::history::RunnerSettings;
 use runner_medic::remediate::policy::{Mode, Strategy};
@@ -19,33 +13,11 @@ use runner_medic::sim::cluster::Fault;
 use runner_medic::sim::gitlab::GitlabFault;
 use runner_medic::sim::world::{Action, RunnerDeployment, Workflow, World, base64_decode};
 
-/// runner-medic's own log lines (every test in this binary), for the scan.
-fn logs() -> Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let buf = Arc::new(Mutex::new(Vec::new()));
-        let writer = buf.clone();
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter("runner_medic=debug")
-            .with_ansi(false)
-            .with_writer(move || Sink(writer.clone()))
-            .try_init();
-        buf
-    })
-    .clone()
-}
-
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Sink {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use crate::common::NS;
+use crate::common::admin::{get, scrape, wait_metrics};
+use crate::common::logs::{Logs, with_logs};
+use crate::common::metrics::{decisions, diagnosis_is, remediations, state_is};
+use crate::common::world::*;
 
 fn glrt(name: &str) -> RunnerDeployment {
     let mut d = legacy(name, None);
@@ -62,25 +34,18 @@ fn secret_token(w: &World, name: &str) -> String {
     base64_decode(s["data"]["runner-token"].as_str().unwrap()).unwrap()
 }
 
-fn diagnosis_is(m: &str, runner: &str, diagnosis: &str) -> bool {
-    m.lines().any(|l| {
-        l.starts_with("runner_medic_runner_diagnosis{")
-            && l.contains(&format!("runner=\"{runner}\",diagnosis=\"{diagnosis}\""))
-            && l.ends_with(" 1")
-    })
-}
-
 /// Everything runner-medic wrote or printed, to scan for tokens.
 async fn outputs(
     w: &World,
     d: &runner_medic::daemon::Daemon,
     narration: &Mutex<Vec<String>>,
+    logs: &Logs,
 ) -> String {
-    let m = metrics(d).await;
+    let m = scrape(d.addr).await;
     let status = get(d.addr, "/").await.1;
     let events = serde_json::to_string(&w.kube.cluster.objects("events")).unwrap();
     let state = serde_json::to_string(&w.kube.cluster.objects("configmaps")).unwrap();
-    let logs = String::from_utf8_lossy(&logs().lock().unwrap()).into_owned();
+    let logs = logs.text();
     format!(
         "{m}\n{status}\n{events}\n{state}\n{logs}\n{}",
         narration.lock().unwrap().join("\n")
@@ -119,7 +84,6 @@ fn narrated() -> (
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_diagnoses_every_glrt_failure_mode() {
-    logs();
     let (w, wt) = world().await;
     let tokens = [
         "glrt-t2_DeletedFAKEtoken001",
@@ -133,7 +97,7 @@ async fn watch_diagnoses_every_glrt_failure_mode() {
         pods.push(w.add(glrt(&format!("runner-{i}")), Some(t)));
     }
     let (d, token) = daemon(&w, policy(Mode::Off, Strategy::Rotate), "medic-a", None).await;
-    until(&d, "four healthy glrt runners", |m| {
+    wait_metrics(d.addr, "four healthy glrt runners", |m| {
         tokens.iter().all(|t| state_is(m, &short(t), "healthy"))
     })
     .await;
@@ -149,7 +113,7 @@ async fn watch_diagnoses_every_glrt_failure_mode() {
     tokio::time::sleep(Duration::from_millis(800)).await;
     w.gitlab.lock().expire(tokens[1]);
     w.act(&pods[2], Action::Restart);
-    let m = until(&d, "each diagnosis", |m| {
+    let m = wait_metrics(d.addr, "each diagnosis", |m| {
         diagnosis_is(m, &short(tokens[0]), "glrt_token_rejected")
             && diagnosis_is(m, &short(tokens[1]), "token_expired")
             && diagnosis_is(m, &short(tokens[2]), "rotation_lost")
@@ -166,77 +130,83 @@ async fn watch_diagnoses_every_glrt_failure_mode() {
     wt.cancel();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rotate_resets_an_expired_token_writes_the_secret_and_verifies() {
-    logs();
-    let (w, wt) = world().await;
-    let old = "glrt-t2_RotateFAKEtoken0010";
-    let gid = w.gitlab.lock().add_runner(old, false);
-    let pod = w.add(glrt("gitlab-runner"), Some(old));
-    let (tx, narration) = narrated();
-    let (d, token) = daemon_with(
-        &w,
-        policy(Mode::On, Strategy::Rotate),
-        "medic-a",
-        None,
-        |r| {
-            r.narrate = Some(tx);
-        },
-    )
-    .await;
-    until(&d, "healthy", |m| state_is(m, &short(old), "healthy")).await;
-    w.act(&pod, Action::WarnExpiry);
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    w.gitlab.lock().expire(old);
-    let m = until(&d, "a verified rotation", |m| {
-        remediations(m, "succeeded") >= 1.0
+/// Its logs are captured ([`with_logs`]) and scanned with everything else
+/// it wrote.
+#[test]
+fn rotate_resets_an_expired_token_writes_the_secret_and_verifies() {
+    with_logs(|logs| async move {
+        let (w, wt) = world().await;
+        let old = "glrt-t2_RotateFAKEtoken0010";
+        let gid = w.gitlab.lock().add_runner(old, false);
+        let pod = w.add(glrt("gitlab-runner"), Some(old));
+        let (tx, narration) = narrated();
+        let (d, token) = daemon_with(
+            &w,
+            policy(Mode::On, Strategy::Rotate),
+            "medic-a",
+            None,
+            |r| {
+                r.narrate = Some(tx);
+            },
+        )
+        .await;
+        wait_metrics(d.addr, "healthy", |m| state_is(m, &short(old), "healthy")).await;
+        w.act(&pod, Action::WarnExpiry);
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        w.gitlab.lock().expire(old);
+        let m = wait_metrics(d.addr, "a verified rotation", |m| {
+            remediations(m, "succeeded") >= 1.0
+        })
+        .await;
+        assert_eq!(remediations(&m, "failed"), 0.0);
+        // GitLab: one reset of the same runner, nothing deleted or created.
+        assert_eq!(
+            gitlab_mutations(&w),
+            vec![format!(
+                "POST /api/v4/runners/{gid}/reset_authentication_token"
+            )]
+        );
+        let new = w.gitlab.lock().runners[&gid].token.clone();
+        assert_ne!(new, old);
+        // The Secret holds the new token; the new pod verified and polls with it.
+        assert_eq!(secret_token(&w, "gitlab-runner"), new);
+        assert!(state_is(&m, &short(&new), "healthy"), "{m}");
+        assert!(
+            w.kube.cluster.pod(NS, &pod).is_none(),
+            "the old pod was restarted"
+        );
+        assert!(
+            logs.text().contains(" runner_medic::"),
+            "runner-medic's logs were captured"
+        );
+        let written = outputs(&w, &d, &narration, &logs).await;
+        for step in [
+            "TokenReset",
+            "SecretUpdated",
+            "PodsRestarted",
+            "RemediationSucceeded",
+        ] {
+            assert!(written.contains(step), "{step} not recorded:\n{written}");
+        }
+        assert_no_token(&written, &[old, &new, runner_medic::sim::world::SIM_PAT]);
+        token.cancel();
+        wt.cancel();
     })
-    .await;
-    assert_eq!(remediations(&m, "failed"), 0.0);
-    // GitLab: one reset of the same runner, nothing deleted or created.
-    assert_eq!(
-        gitlab_mutations(&w),
-        vec![format!(
-            "POST /api/v4/runners/{gid}/reset_authentication_token"
-        )]
-    );
-    let new = w.gitlab.lock().runners[&gid].token.clone();
-    assert_ne!(new, old);
-    // The Secret holds the new token; the new pod verified and polls with it.
-    assert_eq!(secret_token(&w, "gitlab-runner"), new);
-    assert!(state_is(&m, &short(&new), "healthy"), "{m}");
-    assert!(
-        w.kube.cluster.pod(NS, &pod).is_none(),
-        "the old pod was restarted"
-    );
-    let written = outputs(&w, &d, &narration).await;
-    for step in [
-        "TokenReset",
-        "SecretUpdated",
-        "PodsRestarted",
-        "RemediationSucceeded",
-    ] {
-        assert!(written.contains(step), "{step} not recorded:\n{written}");
-    }
-    assert_no_token(&written, &[old, &new, runner_medic::sim::world::SIM_PAT]);
-    token.cancel();
-    wt.cancel();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotate_fixes_the_rotation_trap_crash_loop() {
-    logs();
     let (w, wt) = world().await;
     let old = "glrt-t2_TrapFAKEtokenFAKE011";
     let gid = w.gitlab.lock().add_runner(old, false);
     let pod = w.add(glrt("gitlab-runner"), Some(old));
     let (d, token) = daemon(&w, policy(Mode::On, Strategy::Rotate), "medic-a", None).await;
-    until(&d, "healthy", |m| state_is(m, &short(old), "healthy")).await;
+    wait_metrics(d.addr, "healthy", |m| state_is(m, &short(old), "healthy")).await;
     w.act(&pod, Action::Rotate);
     tokio::time::sleep(Duration::from_millis(600)).await;
     let rotated = w.gitlab.lock().runners[&gid].token.clone();
     w.act(&pod, Action::Restart);
-    let m = until(&d, "a verified rotation", |m| {
+    let m = wait_metrics(d.addr, "a verified rotation", |m| {
         remediations(m, "succeeded") >= 1.0
     })
     .await;
@@ -255,7 +225,6 @@ async fn rotate_fixes_the_rotation_trap_crash_loop() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recreate_replaces_a_deleted_runner_with_its_settings() {
-    logs();
     let (w, wt) = world().await;
     let old = "glrt-t2_RecreateFAKEtoken12";
     let gid = w.gitlab.lock().add_runner(old, false);
@@ -268,7 +237,7 @@ async fn recreate_replaces_a_deleted_runner_with_its_settings() {
     }
     let pod = w.add(glrt("gitlab-runner"), Some(old));
     let (d, token) = daemon(&w, policy(Mode::On, Strategy::Recreate), "medic-a", None).await;
-    until(&d, "healthy", |m| state_is(m, &short(old), "healthy")).await;
+    wait_metrics(d.addr, "healthy", |m| state_is(m, &short(old), "healthy")).await;
     // The settings are kept while the runner is healthy.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while w
@@ -282,7 +251,7 @@ async fn recreate_replaces_a_deleted_runner_with_its_settings() {
     }
     // Someone deletes the runner in GitLab.
     w.gitlab.lock().delete_by_token(old);
-    let m = until(&d, "a verified recreate", |m| {
+    let m = wait_metrics(d.addr, "a verified recreate", |m| {
         remediations(m, "succeeded") >= 1.0
     })
     .await;
@@ -309,7 +278,6 @@ async fn recreate_replaces_a_deleted_runner_with_its_settings() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_leave_nothing_half_done() {
-    logs();
     // 1. The access token lacks the scope: refused before any call that writes.
     let (w, wt) = world().await;
     let old = "glrt-t2_ScopeFAKEtokenFAKE13";
@@ -317,9 +285,9 @@ async fn refusals_leave_nothing_half_done() {
     w.gitlab.lock().scopes = vec!["read_api".into()];
     let pod = w.add(glrt("gitlab-runner"), Some(old));
     let (d, token) = daemon(&w, policy(Mode::On, Strategy::Rotate), "medic-a", None).await;
-    until(&d, "healthy", |m| state_is(m, &short(old), "healthy")).await;
+    wait_metrics(d.addr, "healthy", |m| state_is(m, &short(old), "healthy")).await;
     w.gitlab.lock().expire(old);
-    until(&d, "a refusal on the scope", |m| {
+    wait_metrics(d.addr, "a refusal on the scope", |m| {
         decisions(m, "refuse", "scope") >= 1.0
     })
     .await;
@@ -344,10 +312,13 @@ async fn refusals_leave_nothing_half_done() {
     w.gitlab.lock().add_runner(old, false);
     let pod = w.add(glrt("gitlab-runner"), Some(old));
     let (d, token) = daemon(&w, policy(Mode::On, Strategy::Rotate), "medic-a", None).await;
-    until(&d, "healthy", |m| state_is(m, &short(old), "healthy")).await;
+    wait_metrics(d.addr, "healthy", |m| state_is(m, &short(old), "healthy")).await;
     w.gitlab.lock().faults.push(GitlabFault::CreateForbidden);
     w.gitlab.lock().expire(old);
-    until(&d, "a failed attempt", |m| remediations(m, "failed") >= 1.0).await;
+    wait_metrics(d.addr, "a failed attempt", |m| {
+        remediations(m, "failed") >= 1.0
+    })
+    .await;
     assert_eq!(secret_token(&w, "gitlab-runner"), old);
     assert!(
         kube_mutations(&w)
@@ -363,7 +334,7 @@ async fn refusals_leave_nothing_half_done() {
     let (d, token) = daemon(&w, policy(Mode::On, Strategy::Recreate), "medic-a", None).await;
     // The runner is already gone when runner-medic first sees it.
     let pod = w.add(glrt("gitlab-runner"), Some(old));
-    until(&d, "a refusal on the settings", |m| {
+    wait_metrics(d.addr, "a refusal on the settings", |m| {
         decisions(m, "refuse", "settings") >= 1.0
     })
     .await;
@@ -379,7 +350,6 @@ async fn refusals_leave_nothing_half_done() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_conflicting_secret_write_is_retried_from_a_fresh_read() {
-    logs();
     let (w, wt) = world().await;
     let old = "glrt-t2_ConflictFAKEtoken14";
     let gid = w.gitlab.lock().add_runner(old, false);
@@ -399,9 +369,9 @@ async fn a_conflicting_secret_write_is_retried_from_a_fresh_read() {
         },
     )
     .await;
-    until(&d, "healthy", |m| state_is(m, &short(old), "healthy")).await;
+    wait_metrics(d.addr, "healthy", |m| state_is(m, &short(old), "healthy")).await;
     w.gitlab.lock().expire(old);
-    until(&d, "a verified rotation", |m| {
+    wait_metrics(d.addr, "a verified rotation", |m| {
         remediations(m, "succeeded") >= 1.0
     })
     .await;
