@@ -52,6 +52,9 @@ pub struct InputStats {
     pub last: Option<Timestamp>,
 }
 
+/// (namespace or host, pod or process, container) of an input line.
+type OriginKey = (Box<str>, Box<str>, Box<str>);
+
 /// Reads inputs and keeps the health of every runner in them.
 #[derive(Debug)]
 pub struct Analyzer {
@@ -59,7 +62,7 @@ pub struct Analyzer {
     parser: Parser,
     tracker: Tracker,
     namespace: Arc<str>,
-    origins: HashMap<(Box<str>, Box<str>), Origin>,
+    origins: HashMap<OriginKey, Origin>,
     /// The origin of the previous tagged line: consecutive lines usually
     /// come from the same pod.
     last_origin: Option<Origin>,
@@ -84,6 +87,12 @@ impl Analyzer {
             stats: InputStats::default(),
             cri: cri::CriJoiner::default(),
         }
+    }
+
+    /// Reads lines prefixed as `format` says (default: detected per line).
+    pub fn with_input_format(mut self, format: crate::parse::InputFormat) -> Analyzer {
+        self.parser = Parser::with_format(format);
+        self
     }
 
     /// The default origin of an untagged input whose pod is `pod`.
@@ -149,14 +158,51 @@ impl Analyzer {
         let origin = match (p.pod, p.container) {
             (Some(pod), container) => {
                 let container = container.unwrap_or("");
+                let namespace = p.namespace.unwrap_or(&self.namespace);
                 match &self.last_origin {
-                    Some(o) if &*o.pod == pod && &*o.container == container => o,
+                    Some(o)
+                        if &*o.pod == pod
+                            && &*o.container == container
+                            && &*o.namespace == namespace =>
+                    {
+                        o
+                    }
                     _ => {
-                        let key = (Box::<str>::from(pod), Box::<str>::from(container));
+                        let key = (
+                            Box::<str>::from(namespace),
+                            Box::<str>::from(pod),
+                            Box::<str>::from(container),
+                        );
                         let o = self
                             .origins
                             .entry(key)
-                            .or_insert_with(|| Origin::for_pod(&self.namespace, pod, container))
+                            .or_insert_with(|| Origin::for_pod(namespace, pod, container))
+                            .clone();
+                        self.last_origin.insert(o)
+                    }
+                }
+            }
+            (None, _) if p.process.is_some() => {
+                // A runner on a VM (journald, syslog): the host is the
+                // workload, each runner process (`gitlab-runner[PID]`) an
+                // instance, as a pod is.
+                let host = p.host.unwrap_or("");
+                let process = p.process.unwrap_or("");
+                match &self.last_origin {
+                    Some(o) if &*o.pod == process && &*o.workload == host => o,
+                    _ => {
+                        let key = (
+                            Box::<str>::from(host),
+                            Box::<str>::from(process),
+                            Box::<str>::from("\0process"),
+                        );
+                        let o = self
+                            .origins
+                            .entry(key)
+                            .or_insert_with(|| {
+                                let workload = if host.is_empty() { process } else { host };
+                                Origin::new(&self.namespace, workload, process, "")
+                            })
                             .clone();
                         self.last_origin.insert(o)
                     }

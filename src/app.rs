@@ -72,7 +72,7 @@ fn analyze(a: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     for path in &a.inputs {
         inputs.push((path, open(path)?));
     }
-    let mut analyzer = Analyzer::new(&config, &a.namespace);
+    let mut analyzer = Analyzer::new(&config, &a.namespace).with_input_format(a.input_format);
     for (path, (reader, size)) in inputs {
         let pod = match &a.pod {
             Some(p) => p.clone(),
@@ -181,6 +181,8 @@ struct Row<'a> {
     job: Option<u64>,
     timestamp: Option<jiff::Timestamp>,
     pod: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace: Option<&'a str>,
     container: Option<&'a str>,
     truncated: bool,
 }
@@ -192,7 +194,7 @@ fn classify(a: ClassifyArgs) -> anyhow::Result<ExitCode> {
         out: BufWriter::with_capacity(256 * 1024, io::stdout().lock()),
         format: a.output,
         classifier: config.classifier,
-        parser: Parser::new(),
+        parser: Parser::with_format(a.input_format),
         n: 0,
         error: None,
     };
@@ -264,6 +266,7 @@ fn write_row(
                 job: e.job,
                 timestamp: p.timestamp,
                 pod: p.pod,
+                namespace: p.namespace,
                 container: p.container,
                 truncated: p.truncated,
             };

@@ -19,7 +19,7 @@ use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
-use crate::event::{Cause, Class, Detail, Event, Level, RunnerId};
+use crate::event::{Cause, Class, Detail, Event, GrpcCode, Level, RunnerId, SystemId};
 use crate::parse::Parsed;
 use rules::{BUILTIN, Builtin, DetailKind, RunnerFrom};
 
@@ -317,6 +317,11 @@ impl Rule {
         let (field_status, bare_status) = status_of_fields(p);
         let status = field_status
             .or_else(|| cap("status").and_then(|s| s.parse().ok()))
+            .or_else(|| {
+                (self.detail == DetailKind::Router)
+                    .then(|| rpc_error(p).and_then(|(_, s)| s))
+                    .flatten()
+            })
             .or(self.implied_status);
         if let Some(want) = self.status
             && status != Some(want)
@@ -362,6 +367,11 @@ impl Rule {
                 Some((attempt, of)) => Detail::RegistrationAttempt { attempt, of },
                 None => Detail::None,
             },
+            DetailKind::Router => rpc_error(p).map_or(Detail::None, |(c, _)| Detail::Router(c)),
+            DetailKind::SystemId => p
+                .field("system_id")
+                .and_then(SystemId::parse)
+                .map_or(Detail::None, Detail::SystemId),
         };
         let cause = if is_failure(self.class) {
             cause_of(hit.status, p)
@@ -405,6 +415,7 @@ fn is_failure(c: Class) -> bool {
             | Class::JobRequestUnavailable
             | Class::JobRequestClientError
             | Class::JobRequestFailed
+            | Class::JobRouterError
             | Class::JobUpdateForbidden
             | Class::ArtifactForbidden
             | Class::RegisterForbidden
@@ -587,6 +598,22 @@ fn job_of(p: &Parsed<'_>) -> Option<u64> {
     p.field("job").and_then(|j| j.trim().parse().ok())
 }
 
+/// The gRPC code of a Job Router error (`rpc error: code = NAME desc =
+/// ...`, in the `error` field or the message) and the HTTP status its
+/// description carries (`desc = HTTP status code: 409`).
+fn rpc_error(p: &Parsed<'_>) -> Option<(GrpcCode, Option<u16>)> {
+    let text = p.field("error").unwrap_or(p.message);
+    let at = memchr::memmem::find(text.as_bytes(), b"code = ")?;
+    let rest = &text[at + 7..];
+    let name = rest.split([' ', ',', ';']).next().unwrap_or("");
+    let code = GrpcCode::from_name(name)?;
+    let status = memchr::memmem::find(rest.as_bytes(), b"HTTP status code: ")
+        .and_then(|i| rest.get(i + 18..i + 21))
+        .and_then(|d| d.parse::<u16>().ok())
+        .filter(|s| (100..=599).contains(s));
+    Some((code, status))
+}
+
 /// Why a failure happened: an HTTP status, or the transport error text.
 fn cause_of(status: Option<u16>, p: &Parsed<'_>) -> Option<Cause> {
     if status.is_some_and(|s| s >= 400) {
@@ -602,6 +629,9 @@ pub fn transport_cause(text: &str) -> Option<Cause> {
     type Markers = Vec<(memchr::memmem::Finder<'static>, Cause)>;
     static MARKERS: LazyLock<Markers> = LazyLock::new(|| {
         [
+            // Go's net/http refuses a header value with a newline before
+            // anything goes on the wire: the token is malformed.
+            ("invalid header field", Cause::TokenFormat),
             ("no such host", Cause::Dns),
             ("lookup ", Cause::Dns),
             ("server misbehaving", Cause::Dns),
@@ -631,13 +661,21 @@ pub fn transport_cause(text: &str) -> Option<Cause> {
         .or_else(|| text.ends_with("EOF").then_some(Cause::Connect))
 }
 
-/// The runner id inside an unhealthy line's `<url><short token>`.
+/// The runner id inside an unhealthy line's `<url><token>`.
 ///
-/// The URL and the token are glued together; when the URL ends with `/` the
-/// id is the last path segment, otherwise the id is taken as the last nine
-/// characters (the short-id length since runner 18.2). The health tracker
-/// re-attributes a lockout that names no runner it knows to the runner of
-/// the same pod that was just rejected (the lockout follows its 403s).
+/// Since runner 16.8 the token part is the short id (9 characters, 8
+/// before 18.2); before, it was the *full* token. URL and token are glued
+/// together, with a slash only when the URL ends with one. Only the start
+/// of a token may ever become an id (its first 9 characters are the short
+/// id gitlab-runner prints itself): a token's *end* is secret. So:
+///
+/// * a token prefix (`glrt-`, `glrtr-`, `GR1348941`) marks where it starts;
+/// * after a slash, the last path segment starts the token;
+/// * glued to the host, the id is taken only when what precedes it is a
+///   whole host name (its last label lowercase letters, as top-level
+///   domains are) or a port; otherwise the id is unknown and the health
+///   tracker attributes the lockout to the runner of the same pod that
+///   failed last (the lockout follows its failures).
 fn runner_from_target(target: &str) -> Option<RunnerId> {
     for prefix in ["glrt-", "glrtr-", "GR1348941"] {
         if let Some(pos) = target.find(prefix) {
@@ -648,15 +686,45 @@ fn runner_from_target(target: &str) -> Option<RunnerId> {
         .strip_prefix("https://")
         .or_else(|| target.strip_prefix("http://"))
         .unwrap_or(target);
+    let is_token_char = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
     if let Some((_, last)) = rest.rsplit_once('/') {
+        // The start of the segment is the start of the token: at most its
+        // first 9 characters are kept.
+        let b = last.as_bytes();
+        if b.len() > RunnerId::MAX_LEN && b.iter().all(|&c| is_token_char(c)) {
+            return RunnerId::normalize(&last[..RunnerId::MAX_LEN]);
+        }
         return RunnerId::normalize(last);
     }
-    let n = rest.len();
-    if n >= RunnerId::MAX_LEN + 2 && rest.is_char_boundary(n - RunnerId::MAX_LEN) {
-        RunnerId::normalize(&rest[n - RunnerId::MAX_LEN..])
-    } else {
-        None
-    }
+    // Glued to the host (or its port): `host.tld<id>` or `host:8443<id>`,
+    // the id 9 characters (18.2+) or 8 (16.8 to 18.1). When both lengths
+    // leave a whole host name the line does not say which; the current
+    // length wins (a 16.8-18.1 id then reads as the host's last character
+    // and the id: no secret, and the tracker gives a lockout whose id it
+    // does not know to the runner of the same pod that failed last).
+    let b = rest.as_bytes();
+    let split = |len: usize| -> Option<&str> {
+        if b.len() <= len + 1 || !rest.is_char_boundary(b.len() - len) {
+            return None;
+        }
+        let (host, id) = rest.split_at(b.len() - len);
+        if !id.bytes().all(is_token_char) {
+            return None;
+        }
+        let label = host.rsplit(['.', ':']).next().unwrap_or("");
+        let sep = host
+            .as_bytes()
+            .get(host.len().wrapping_sub(label.len() + 1));
+        let whole = match sep {
+            Some(b'.') => label.len() >= 2 && label.bytes().all(|c| c.is_ascii_lowercase()),
+            Some(b':') => !label.is_empty() && label.bytes().all(|c| c.is_ascii_digit()),
+            _ => false,
+        };
+        whole.then_some(id)
+    };
+    split(RunnerId::MAX_LEN)
+        .or_else(|| split(RunnerId::MAX_LEN - 1))
+        .and_then(RunnerId::normalize)
 }
 
 /// Parses Go's `time.Duration` text (`1h0m0s`, `3s`, `1.5s`, `500ms`).
@@ -692,3 +760,6 @@ pub fn parse_go_duration(s: &str) -> Option<Duration> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod versions;

@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use crate::parse::InputFormat;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Watches GitLab Runner pods, explains what is wrong with them, and can
@@ -296,6 +297,11 @@ pub struct AnalyzeArgs {
     /// Exit with status 1 when any runner is unhealthy.
     #[arg(long)]
     pub fail_on_unhealthy: bool,
+    /// How the lines are prefixed: `auto` finds where the runner's line
+    /// starts after any tool's prefix (stern, logcli, journalctl, syslog,
+    /// docker); name the tool when detection guesses wrong.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = InputFormat::Auto)]
+    pub input_format: InputFormat,
     /// Config file (custom rules, health tunables).
     #[arg(long, value_name = "FILE", env = "RUNNER_MEDIC_CONFIG")]
     pub config: Option<PathBuf>,
@@ -310,6 +316,11 @@ pub struct ClassifyArgs {
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = LinesFormat::Jsonl)]
     pub output: LinesFormat,
+    /// How the lines are prefixed: `auto` finds where the runner's line
+    /// starts after any tool's prefix (stern, logcli, journalctl, syslog,
+    /// docker); name the tool when detection guesses wrong.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = InputFormat::Auto)]
+    pub input_format: InputFormat,
     /// Config file (custom rules).
     #[arg(long, value_name = "FILE", env = "RUNNER_MEDIC_CONFIG")]
     pub config: Option<PathBuf>,

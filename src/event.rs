@@ -24,8 +24,11 @@ pub enum Class {
     JobRequestUnavailable,
     JobRequestClientError,
     JobRequestFailed,
+    JobRouterError,
+    JobRouterFallback,
     RunnerUnhealthy,
     RunnerUnhealthyRecheck,
+    ExecutorUnknown,
     JobUpdateForbidden,
     ArtifactForbidden,
     RegisterOk,
@@ -48,14 +51,17 @@ pub enum Class {
 
 impl Class {
     /// Every class, in declaration order.
-    pub const ALL: [Class; 25] = [
+    pub const ALL: [Class; 28] = [
         Class::JobRequestOk,
         Class::JobRequestForbidden,
         Class::JobRequestUnavailable,
         Class::JobRequestClientError,
         Class::JobRequestFailed,
+        Class::JobRouterError,
+        Class::JobRouterFallback,
         Class::RunnerUnhealthy,
         Class::RunnerUnhealthyRecheck,
+        Class::ExecutorUnknown,
         Class::JobUpdateForbidden,
         Class::ArtifactForbidden,
         Class::RegisterOk,
@@ -92,6 +98,9 @@ impl Class {
             Class::JobRequestUnavailable => "job_request_unavailable",
             Class::JobRequestClientError => "job_request_client_error",
             Class::JobRequestFailed => "job_request_failed",
+            Class::JobRouterError => "job_router_error",
+            Class::JobRouterFallback => "job_router_fallback",
+            Class::ExecutorUnknown => "executor_unknown",
             Class::RunnerUnhealthy => "runner_unhealthy",
             Class::RunnerUnhealthyRecheck => "runner_unhealthy_recheck",
             Class::JobUpdateForbidden => "job_update_forbidden",
@@ -136,8 +145,17 @@ impl Class {
             Class::JobRequestFailed => {
                 "a job request failed: network, TLS, timeout, 5xx or other status"
             }
+            Class::JobRouterError => {
+                "a job request through GitLab's Job Router failed with a gRPC error (runner 18.10 and later)"
+            }
+            Class::JobRouterFallback => {
+                "the runner stopped using the Job Router (disabled, unreachable, circuit breaker tripped) and asks GitLab directly"
+            }
+            Class::ExecutorUnknown => {
+                "the runner's configured executor is not known to this runner binary; every poll counts as unhealthy"
+            }
             Class::RunnerUnhealthy => {
-                "the runner disabled itself after repeated rejected job requests (quiet for unhealthy_interval, 1 h by default)"
+                "the runner disabled itself after repeated unhealthy job requests (quiet for unhealthy_interval, 1 h by default)"
             }
             Class::RunnerUnhealthyRecheck => {
                 "the runner's lockout ended and it forces a new job request"
@@ -293,17 +311,25 @@ pub enum Cause {
     Tls,
     /// No answer in time.
     Timeout,
+    /// The token cannot be sent: Go refuses the request header (`invalid
+    /// header field`), because the token holds a newline or another control
+    /// character (a Secret written with `echo` instead of `echo -n`).
+    TokenFormat,
 }
 
 impl Cause {
     /// Every cause.
-    pub const ALL: [Cause; 5] = [
+    pub const ALL: [Cause; 6] = [
         Cause::Http,
         Cause::Dns,
         Cause::Connect,
         Cause::Tls,
         Cause::Timeout,
+        Cause::TokenFormat,
     ];
+
+    /// Number of causes; sizes per-cause counter arrays.
+    pub const COUNT: usize = Self::ALL.len();
 
     /// Index in [`Cause::ALL`].
     pub fn index(self) -> usize {
@@ -318,6 +344,7 @@ impl Cause {
             Cause::Connect => "connect",
             Cause::Tls => "tls",
             Cause::Timeout => "timeout",
+            Cause::TokenFormat => "token_format",
         }
     }
 }
@@ -342,7 +369,7 @@ pub enum Workflow {
 }
 
 /// Extra facts a few classes carry.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Detail {
     /// Nothing beyond the common fields.
     #[default]
@@ -365,6 +392,154 @@ pub enum Detail {
         /// Maximum attempts before the container exits.
         of: u32,
     },
+    /// A Job Router request failed with this gRPC status code.
+    Router(GrpcCode),
+    /// `Created missing unique system ID`: the runner manager's `system_id`.
+    SystemId(SystemId),
+}
+
+/// A gRPC status code, as Go's `codes.Code` prints it in `rpc error: code =
+/// NAME desc = ...`.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GrpcCode {
+    Ok,
+    Canceled,
+    Unknown,
+    InvalidArgument,
+    DeadlineExceeded,
+    NotFound,
+    AlreadyExists,
+    PermissionDenied,
+    ResourceExhausted,
+    FailedPrecondition,
+    Aborted,
+    OutOfRange,
+    Unimplemented,
+    Internal,
+    Unavailable,
+    DataLoss,
+    Unauthenticated,
+}
+
+impl GrpcCode {
+    /// Every code, in gRPC's numeric order.
+    pub const ALL: [GrpcCode; 17] = [
+        GrpcCode::Ok,
+        GrpcCode::Canceled,
+        GrpcCode::Unknown,
+        GrpcCode::InvalidArgument,
+        GrpcCode::DeadlineExceeded,
+        GrpcCode::NotFound,
+        GrpcCode::AlreadyExists,
+        GrpcCode::PermissionDenied,
+        GrpcCode::ResourceExhausted,
+        GrpcCode::FailedPrecondition,
+        GrpcCode::Aborted,
+        GrpcCode::OutOfRange,
+        GrpcCode::Unimplemented,
+        GrpcCode::Internal,
+        GrpcCode::Unavailable,
+        GrpcCode::DataLoss,
+        GrpcCode::Unauthenticated,
+    ];
+
+    /// The name Go prints (`FailedPrecondition`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrpcCode::Ok => "OK",
+            GrpcCode::Canceled => "Canceled",
+            GrpcCode::Unknown => "Unknown",
+            GrpcCode::InvalidArgument => "InvalidArgument",
+            GrpcCode::DeadlineExceeded => "DeadlineExceeded",
+            GrpcCode::NotFound => "NotFound",
+            GrpcCode::AlreadyExists => "AlreadyExists",
+            GrpcCode::PermissionDenied => "PermissionDenied",
+            GrpcCode::ResourceExhausted => "ResourceExhausted",
+            GrpcCode::FailedPrecondition => "FailedPrecondition",
+            GrpcCode::Aborted => "Aborted",
+            GrpcCode::OutOfRange => "OutOfRange",
+            GrpcCode::Unimplemented => "Unimplemented",
+            GrpcCode::Internal => "Internal",
+            GrpcCode::Unavailable => "Unavailable",
+            GrpcCode::DataLoss => "DataLoss",
+            GrpcCode::Unauthenticated => "Unauthenticated",
+        }
+    }
+
+    /// Parses a name as Go prints it; also `Code(N)` for numbers.
+    pub fn from_name(name: &str) -> Option<GrpcCode> {
+        if let Some(n) = name.strip_prefix("Code(").and_then(|r| r.strip_suffix(')')) {
+            return n
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| Self::ALL.get(i).copied());
+        }
+        Self::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
+    /// The router rejects the runner's token: the same meaning as a 403.
+    pub fn is_token_rejection(self) -> bool {
+        matches!(self, GrpcCode::PermissionDenied | GrpcCode::Unauthenticated)
+    }
+
+    /// The router is unreachable or slow: gitlab-runner counts these toward
+    /// its circuit breaker, not toward the runner's health
+    /// (`router/client.go`, `isRouterFailure`).
+    pub fn is_transient(self) -> bool {
+        matches!(
+            self,
+            GrpcCode::Unavailable | GrpcCode::DeadlineExceeded | GrpcCode::Canceled
+        )
+    }
+}
+
+/// A runner manager's `system_id` (`s_` or `r_` and 12 characters), inline.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SystemId {
+    len: u8,
+    bytes: [u8; SystemId::MAX_LEN],
+}
+
+impl SystemId {
+    /// Longest id kept (gitlab-runner writes `s_` or `r_` and 12
+    /// characters; small, so that every event stays small).
+    pub const MAX_LEN: usize = 16;
+
+    /// Accepts `[A-Za-z0-9_-]{3,16}`; anything else is not a system id.
+    pub fn parse(raw: &str) -> Option<SystemId> {
+        let raw = raw.trim_ascii();
+        if !(3..=Self::MAX_LEN).contains(&raw.len())
+            || !raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return None;
+        }
+        let mut bytes = [0u8; Self::MAX_LEN];
+        bytes[..raw.len()].copy_from_slice(raw.as_bytes());
+        Some(SystemId {
+            len: raw.len() as u8,
+            bytes,
+        })
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("")
+    }
+}
+
+impl fmt::Debug for SystemId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SystemId({})", self.as_str())
+    }
+}
+
+impl fmt::Display for SystemId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A normalised runner short id: the part of the authentication token that

@@ -29,7 +29,7 @@ use serde::Serialize;
 pub use diagnosis::{Diagnosis, Finding, human_duration};
 pub use fleet::FleetIncident;
 
-use crate::event::{Cause, Class, Detail, Event, RunnerId, Workflow};
+use crate::event::{Cause, Class, Detail, Event, GrpcCode, RunnerId, SystemId, Workflow};
 use crate::line::Origin;
 
 /// A runner's health.
@@ -82,6 +82,76 @@ impl State {
     /// The runner's token is rejected (the stale-token family).
     pub fn is_token_rejected(self) -> bool {
         matches!(self, State::Forbidden | State::LockedOut)
+    }
+}
+
+/// Why a runner counted its job requests as unhealthy before it locked
+/// itself out (gitlab-runner counts 403s, client errors, Job Router errors
+/// other than unreachable, and an unknown executor alike; see
+/// `commands/health_helper.go` and `router/client.go`). Read from the
+/// lines between the previous success, lockout or recheck and the lockout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LockoutCause {
+    /// Every unhealthy request was a token rejection: 403, or the Job
+    /// Router's `PermissionDenied`/`Unauthenticated`.
+    Token,
+    /// `Checking for jobs... client error`: the runner could not build a
+    /// request (its URL, TLS files or configuration).
+    ClientError,
+    /// Job Router errors other than token rejections (`FailedPrecondition`
+    /// 409 and the like): the router or GitLab, not the token.
+    JobRouter,
+    /// `Executor ... is not known`: the runner's configuration.
+    Executor,
+    /// No unhealthy request in the lines read (the input starts after them).
+    Unexplained,
+}
+
+impl LockoutCause {
+    /// Every cause.
+    pub const ALL: [LockoutCause; 5] = [
+        LockoutCause::Token,
+        LockoutCause::ClientError,
+        LockoutCause::JobRouter,
+        LockoutCause::Executor,
+        LockoutCause::Unexplained,
+    ];
+
+    /// The stable name (the `cause` label).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LockoutCause::Token => "token",
+            LockoutCause::ClientError => "client_error",
+            LockoutCause::JobRouter => "job_router",
+            LockoutCause::Executor => "executor",
+            LockoutCause::Unexplained => "unexplained",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Picks the cause from the unhealthy requests counted per cause: a
+    /// token cause only when *every* one was a token rejection (a mix is
+    /// not evidence against the token alone), else the most frequent other
+    /// cause, else none seen.
+    fn decide(pending: &[u32; 4]) -> LockoutCause {
+        let others = [
+            LockoutCause::JobRouter,
+            LockoutCause::ClientError,
+            LockoutCause::Executor,
+        ];
+        let best = others
+            .into_iter()
+            .filter(|c| pending[c.index()] > 0)
+            .max_by_key(|c| (pending[c.index()], std::cmp::Reverse(c.index())));
+        match best {
+            Some(c) => c,
+            None if pending[LockoutCause::Token.index()] > 0 => LockoutCause::Token,
+            None => LockoutCause::Unexplained,
+        }
     }
 }
 
@@ -160,6 +230,21 @@ pub struct RunnerHealth {
     pub locked_out_at: Option<Stamp>,
     /// Lockout length printed by the runner.
     pub lockout_for: Option<Duration>,
+    /// Why the runner locked itself out (the latest lockout whose cause the
+    /// lines showed; a lockout with no cause in view keeps an earlier one).
+    pub lockout_cause: Option<LockoutCause>,
+    /// Unhealthy requests per cause since the last success, lockout or
+    /// recheck (indexed by [`LockoutCause`]; `Unexplained` unused).
+    pending: [u32; 4],
+    /// Last request that gitlab-runner counted as unhealthy.
+    pub last_unhealthy: Option<Stamp>,
+    /// Job Router errors (other than unreachable) since the last success.
+    pub router_errors: u64,
+    /// The gRPC code of the last Job Router error.
+    pub last_router_code: Option<GrpcCode>,
+    /// The runner manager's `system_id` (`Created missing unique system ID`
+    /// in the pod that runs it).
+    pub system_id: Option<SystemId>,
     /// First success ever seen.
     pub first_success: Option<Stamp>,
     /// Last success.
@@ -171,7 +256,7 @@ pub struct RunnerHealth {
     /// Last failure cause.
     pub last_cause: Option<Cause>,
     /// Failures per cause since the last success.
-    pub causes: [u64; 5],
+    pub causes: [u64; Cause::COUNT],
     /// Failures counted toward `gitlab_unavailable` since the last success.
     pub unavailable: u64,
     /// Last `Resetting runner authentication token... succeeded`.
@@ -234,12 +319,18 @@ impl RunnerHealth {
             lockouts: 0,
             locked_out_at: None,
             lockout_for: None,
+            lockout_cause: None,
+            pending: [0; 4],
+            last_unhealthy: None,
+            router_errors: 0,
+            last_router_code: None,
+            system_id: None,
             first_success: None,
             last_success: None,
             workflow: Workflow::Unknown,
             last_status: None,
             last_cause: None,
-            causes: [0; 5],
+            causes: [0; Cause::COUNT],
             unavailable: 0,
             token_reset_at: None,
             token_reset_failed_at: None,
@@ -268,6 +359,16 @@ impl RunnerHealth {
     /// Events of one class.
     pub fn count(&self, class: Class) -> u64 {
         self.counts[class.index()]
+    }
+
+    /// GitLab rejects this runner's token: 403s, or a lockout that 403s
+    /// caused. A lockout for any other cause is not a token problem.
+    pub fn token_rejected(&self) -> bool {
+        match self.state {
+            State::Forbidden => true,
+            State::LockedOut => self.lockout_cause == Some(LockoutCause::Token),
+            _ => false,
+        }
     }
 }
 
@@ -488,6 +589,8 @@ pub struct Tracker {
     /// new id is matched against a handful, not every runner (linear in
     /// distinct runners, not quadratic).
     by_prefix: HashMap<PrefixKey, Vec<RunnerId>>,
+    /// The `system_id` each (namespace, pod) announced.
+    system_ids: HashMap<(Arc<str>, Arc<str>), SystemId>,
     /// Runners created so far (the fleet watch's cheap "active" estimate).
     created: u64,
     /// First successes per (namespace, workload), for
@@ -607,6 +710,10 @@ impl Tracker {
         self.seq += 1;
         let stamp = Stamp { at, seq: self.seq };
         self.record_workload(origin, event, stamp);
+        if let Detail::SystemId(id) = event.detail {
+            self.system_id(origin, id);
+            return inner;
+        }
         if event.class == Class::RegisterOk && is_registration_token_line(event) {
             if self.registered_in.len() >= 4096 {
                 self.registered_in.clear(); // bounded: forgets, never grows
@@ -667,6 +774,12 @@ impl Tracker {
                 inner.evicted = evicted;
                 let mut new = RunnerHealth::new(key.clone(), &origin.pod, stamp);
                 new.registration_token = registration_token;
+                if !self.system_ids.is_empty() {
+                    new.system_id = self
+                        .system_ids
+                        .get(&(origin.namespace.clone(), origin.pod.clone()))
+                        .copied();
+                }
                 new.protected = protected;
                 self.created += 1;
                 self.by_prefix
@@ -775,6 +888,21 @@ impl Tracker {
         }
     }
 
+    /// `Created missing unique system ID` in a pod: the runner manager of
+    /// every runner that pod runs (a runner process has one `system_id`).
+    fn system_id(&mut self, origin: &Origin, id: SystemId) {
+        if self.system_ids.len() >= 4096 {
+            self.system_ids.clear(); // bounded: forgets, never grows
+        }
+        self.system_ids
+            .insert((origin.namespace.clone(), origin.pod.clone()), id);
+        for r in self.runners.values_mut() {
+            if r.key.namespace == origin.namespace && r.current_pod() == &*origin.pod {
+                r.system_id = Some(id);
+            }
+        }
+    }
+
     /// The key an event belongs to. Ids are matched across runner versions
     /// (8 vs 9 characters); a lockout that names no known runner goes to the
     /// runner of the same pod that was rejected last.
@@ -813,7 +941,7 @@ impl Tracker {
                 .values()
                 .filter(in_workload)
                 .filter(|r| r.current_pod() == &*origin.pod)
-                .filter_map(|r| r.last_forbidden.map(|f| (f.seq, r)))
+                .filter_map(|r| r.last_unhealthy.map(|f| (f.seq, r)))
                 .max_by_key(|(seq, _)| *seq)
                 .map(|(_, r)| r.key.clone())
                 .or_else(|| event.runner.map(key));
@@ -1213,8 +1341,11 @@ fn apply(r: &mut RunnerHealth, event: &Event, at: Stamp) -> State {
         r.first_verify_rejected = None;
         r.proxy_forbidden = false;
         r.lockouts = 0;
+        r.lockout_cause = None;
+        r.pending = [0; 4];
+        r.router_errors = 0;
         r.unavailable = 0;
-        r.causes = [0; 5];
+        r.causes = [0; Cause::COUNT];
         if event.class == Class::TokenResetOk {
             r.token_reset_at = Some(at);
         }
@@ -1227,25 +1358,68 @@ fn apply(r: &mut RunnerHealth, event: &Event, at: Stamp) -> State {
             r.causes[c.index()] += 1;
         }
     };
+    let rejected = |r: &mut RunnerHealth| {
+        failure(r);
+        r.consecutive_forbidden = r.consecutive_forbidden.saturating_add(1);
+        r.first_forbidden.get_or_insert(at);
+        r.last_forbidden = Some(at);
+        counted(r, LockoutCause::Token, at);
+        // A 403 after a lockout means the lockout ended without success.
+        State::Forbidden
+    };
     match event.class {
         Class::JobRequestForbidden => {
-            failure(r);
-            r.consecutive_forbidden += 1;
-            r.first_forbidden.get_or_insert(at);
-            r.last_forbidden = Some(at);
             r.proxy_forbidden = matches!(event.detail, Detail::ProxyStatus);
-            // A 403 after a lockout means the lockout ended without success.
-            State::Forbidden
+            rejected(r)
+        }
+        Class::JobRouterError => match event.detail {
+            Detail::Router(code) if code.is_token_rejection() => {
+                r.proxy_forbidden = false;
+                r.last_router_code = Some(code);
+                rejected(r)
+            }
+            // Unreachable router: gitlab-runner counts these toward its
+            // circuit breaker, not toward the runner's health.
+            Detail::Router(code) if code.is_transient() => {
+                failure(r);
+                r.last_router_code = Some(code);
+                unavailable(r)
+            }
+            detail => {
+                failure(r);
+                if let Detail::Router(code) = detail {
+                    r.last_router_code = Some(code);
+                }
+                r.router_errors = r.router_errors.saturating_add(1);
+                counted(r, LockoutCause::JobRouter, at);
+                unavailable(r)
+            }
+        },
+        Class::ExecutorUnknown => {
+            counted(r, LockoutCause::Executor, at);
+            r.state
         }
         Class::RunnerUnhealthy => {
-            r.lockouts += 1;
+            r.lockouts = r.lockouts.saturating_add(1);
             r.locked_out_at = Some(at);
             if let Detail::Lockout { duration } = event.detail {
                 r.lockout_for = duration.or(r.lockout_for);
             }
+            let cause = LockoutCause::decide(&r.pending);
+            r.pending = [0; 4];
+            if cause != LockoutCause::Unexplained || r.lockout_cause.is_none() {
+                r.lockout_cause = Some(cause);
+            }
             State::LockedOut
         }
-        Class::RunnerUnhealthyRecheck if r.state == State::LockedOut => State::Forbidden,
+        Class::RunnerUnhealthyRecheck => {
+            r.pending = [0; 4];
+            if r.state == State::LockedOut && r.lockout_cause == Some(LockoutCause::Token) {
+                State::Forbidden
+            } else {
+                r.state
+            }
+        }
         Class::TokenResetFailed => {
             r.token_reset_failed_at = Some(at);
             r.state
@@ -1273,7 +1447,12 @@ fn apply(r: &mut RunnerHealth, event: &Event, at: Stamp) -> State {
                 State::RegistrationFailing
             }
         }
-        Class::JobRequestUnavailable | Class::JobRequestClientError | Class::VerifyFailed => {
+        Class::JobRequestClientError => {
+            failure(r);
+            counted(r, LockoutCause::ClientError, at);
+            unavailable(r)
+        }
+        Class::JobRequestUnavailable | Class::VerifyFailed => {
             failure(r);
             unavailable(r)
         }
@@ -1287,6 +1466,14 @@ fn apply(r: &mut RunnerHealth, event: &Event, at: Stamp) -> State {
         }
         _ => r.state,
     }
+}
+
+/// A request that gitlab-runner counted as unhealthy, toward the cause of
+/// the next lockout.
+fn counted(r: &mut RunnerHealth, cause: LockoutCause, at: Stamp) {
+    let slot = &mut r.pending[cause.index()];
+    *slot = slot.saturating_add(1);
+    r.last_unhealthy = Some(at);
 }
 
 /// An outage does not overwrite a latched token or registration failure:

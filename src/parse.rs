@@ -14,6 +14,9 @@
 mod ansi;
 mod formats;
 pub mod prefix;
+mod start;
+
+pub use start::{InputFormat, MESSAGE_HEADS};
 
 use std::borrow::Cow;
 
@@ -80,6 +83,10 @@ pub struct Parser {
     known: [u8; KNOWN_KEYS.len()],
     marks: ansi::Marks,
     dates: prefix::DateCache,
+    /// How lines are prefixed.
+    format: InputFormat,
+    /// Pod, namespace and container names read from another tool's prefix.
+    names: String,
 }
 
 /// One parsed line, borrowing the parser and the raw bytes.
@@ -93,6 +100,14 @@ pub struct Parsed<'a> {
     pub pod: Option<&'a str>,
     /// Container from a `kubectl logs --prefix` tag.
     pub container: Option<&'a str>,
+    /// Namespace, when the line's prefix names one (`logcli` labels,
+    /// `stern --all-namespaces`).
+    pub namespace: Option<&'a str>,
+    /// Host and process of a journald or syslog prefix (`ci-vm-01`,
+    /// `gitlab-runner[1234]`).
+    pub host: Option<&'a str>,
+    /// See [`Parsed::host`].
+    pub process: Option<&'a str>,
     /// A CRI partial record (`P`): the line continues in the next record.
     pub partial: bool,
     /// The line was longer than the cap and was cut.
@@ -154,6 +169,14 @@ impl Parser {
         Parser::default()
     }
 
+    /// A parser for lines prefixed as `format` says.
+    pub fn with_format(format: InputFormat) -> Parser {
+        Parser {
+            format,
+            ..Parser::default()
+        }
+    }
+
     /// Parses one line (without its newline). `truncated` is passed through
     /// from the splitter.
     pub fn parse<'a>(&'a mut self, raw: &'a [u8], truncated: bool) -> Parsed<'a> {
@@ -182,14 +205,6 @@ impl Parser {
                 rest = &rest[n..];
             }
         }
-        let (pod, container) = match tag {
-            Some(t) => (
-                std::str::from_utf8(&raw[t.pod.0..t.pod.1]).ok(),
-                std::str::from_utf8(&raw[t.container.0..t.container.1]).ok(),
-            ),
-            None => (None, None),
-        };
-
         self.text.clear();
         self.extra.clear();
         self.fields.clear();
@@ -201,6 +216,51 @@ impl Parser {
         };
         let invalid_utf8 = matches!(decoded, Cow::Owned(_));
         ansi::strip(&decoded, &mut self.text, &mut self.marks);
+        // Another tool's prefix (stern, logcli, journald, ...): the runner's
+        // line starts later; read what the prefix says, then strip again
+        // from there so that the colour landmarks are the runner's.
+        let mut named = [None; 5];
+        if let Some(found) = start::find(&self.text, self.format, &mut self.dates) {
+            self.names.clear();
+            for (slot, range) in named.iter_mut().zip([
+                found.pod,
+                found.namespace,
+                found.container,
+                found.host,
+                found.process,
+            ]) {
+                if let Some((a, b)) = range {
+                    let from = self.names.len();
+                    self.names.push_str(&self.text[a..b]);
+                    *slot = Some((from, self.names.len()));
+                }
+            }
+            if timestamp.is_none() {
+                timestamp = found.time;
+            }
+            let off = if self.marks.had_escape {
+                ansi::input_pos(&decoded, found.at)
+            } else {
+                found.at
+            };
+            self.text.clear();
+            ansi::strip(
+                decoded.get(off..).unwrap_or(""),
+                &mut self.text,
+                &mut self.marks,
+            );
+        }
+        let names: &'a str = &self.names;
+        let name = |r: Option<(usize, usize)>| r.and_then(|(a, b)| names.get(a..b));
+        let (pod, container) = match tag {
+            Some(t) => (
+                std::str::from_utf8(&raw[t.pod.0..t.pod.1]).ok(),
+                std::str::from_utf8(&raw[t.container.0..t.container.1]).ok(),
+            ),
+            None => (name(named[0]), name(named[2])),
+        };
+        let namespace = name(named[1]);
+        let (host, process) = (name(named[3]), name(named[4]));
         // Trailing CR (CRLF input that reached us unsplit) and the trailing
         // newline of messages that end in `\n` carry no meaning.
         let trimmed_len = self.text.trim_end_matches(['\r', '\n']).len();
@@ -222,6 +282,9 @@ impl Parser {
             logged_at: out.logged_at,
             pod,
             container,
+            namespace,
+            host,
+            process,
             partial,
             truncated,
             invalid_utf8,

@@ -114,7 +114,9 @@ impl Pipeline {
         });
         (
             Pipeline {
-                parser: Parser::new(),
+                // Lines come straight from the container: no other tool's
+                // prefix to find (and none that a line could forge).
+                parser: Parser::with_format(crate::parse::InputFormat::Kubectl),
                 classifier,
                 tracker,
                 metrics,

@@ -21,6 +21,10 @@ static TOKENS: LazyLock<Regex> = LazyLock::new(|| {
         r"(glrt-|glrtr-|glcbt-|glpat-|gldt-|glptt-|glft-|glimt-|glagent-|glsoat-|glffct-|gltok-|gloas-)[0-9A-Za-z_.=-]+",
         r"|(GR1348941)[0-9A-Za-z_-]{10,}",
         r"|(?i)(--(?:registration-)?token[= ]|\btoken=|\bprivate-token: |\bauthorization: bearer )[0-9A-Za-z_.=-]{8,}",
+        // Runners before 16.8 print `Runner <url><full token> is not
+        // healthy`: the token is glued to the URL, with or without a slash,
+        // so everything token-shaped at the end of the URL goes.
+        r#"|(?-i)(\bRunner "?https?://[^\s"]*?)[0-9A-Za-z_-]{10,}("? is (?:not healthy|unhealthy))"#,
     ))
     .unwrap_or_else(|e| unreachable!("{e}"))
 });
@@ -31,6 +35,9 @@ pub fn redact(text: &str) -> Cow<'_, str> {
         return Cow::Borrowed(text);
     }
     TOKENS.replace_all(text, |c: &regex::Captures<'_>| {
+        if let (Some(url), Some(tail)) = (c.get(4), c.get(5)) {
+            return format!("{}{MASK}{}", url.as_str(), tail.as_str());
+        }
         let prefix = c
             .get(1)
             .or_else(|| c.get(2))
@@ -47,6 +54,7 @@ fn might_hold_token(text: &str) -> bool {
         || memchr::memmem::find_iter(b, b"oken").next().is_some()
         || memchr::memmem::find(b, b"OKEN").is_some()
         || memchr::memmem::find(b, b"earer").is_some()
+        || memchr::memmem::find(b, b"healthy").is_some()
 }
 
 /// Escapes control characters (C0 but newline and tab, DEL, and C1) as
@@ -78,7 +86,7 @@ mod tests {
         let s = "Runner https://gitlab.example.comglrt-t1_AbCdEfGhIjKlMnOpQrSt is not healthy";
         assert_eq!(
             redact(s),
-            "Runner https://gitlab.example.comglrt-[REDACTED] is not healthy"
+            "Runner https://gitlab.example.[REDACTED] is not healthy"
         );
         assert_eq!(
             redact("pat glpat-ABCDEFGHIJKLMNOPQRST x"),
@@ -90,6 +98,25 @@ mod tests {
             "gitlab-runner register --token [REDACTED]"
         );
         assert_eq!(redact("Token=AbCdEfGhIjKlMnOpQrSt"), "Token=[REDACTED]");
+    }
+
+    #[test]
+    fn full_tokens_of_old_lockout_lines_are_masked() {
+        for (line, want) in [
+            (
+                "ERROR: Runner \"https://gitlab.example.comFAKEtok1234567890abcd\" is unhealthy and will be disabled for 1h0m0s seconds!",
+                "ERROR: Runner \"https://gitlab.example.[REDACTED]\" is unhealthy and will be disabled for 1h0m0s seconds!",
+            ),
+            (
+                "ERROR: Runner https://gitlab.example.com/FAKEtok1234567890abcd is not healthy and will be disabled!",
+                "ERROR: Runner https://gitlab.example.com/[REDACTED] is not healthy and will be disabled!",
+            ),
+        ] {
+            assert_eq!(redact(line), want);
+        }
+        // A short id (16.8 and later) after a slash is not a secret.
+        let short = "Runner \"https://gitlab.example.com/xJ8kP2mQa\" is unhealthy";
+        assert_eq!(redact(short), short);
     }
 
     #[test]

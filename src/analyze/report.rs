@@ -60,6 +60,13 @@ pub struct RunnerReport {
     pub last_seen: Option<Timestamp>,
     /// Events per class (non-zero only).
     pub events: BTreeMap<&'static str, u64>,
+    /// Why the runner last locked itself out (`token`, `job_router`,
+    /// `client_error`, `executor`, `unexplained`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lockout_cause: Option<crate::health::LockoutCause>,
+    /// The runner manager's `system_id`, when its pod announced one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system_id: Option<String>,
 }
 
 /// A fleet-wide rejection.
@@ -96,6 +103,8 @@ impl Report {
                         .filter(|c| r.count(**c) > 0)
                         .map(|c| (c.as_str(), r.count(*c)))
                         .collect(),
+                    lockout_cause: r.lockout_cause,
+                    system_id: r.system_id.map(|s| s.to_string()),
                     diagnosis: d,
                 })
             })

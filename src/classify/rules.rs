@@ -32,6 +32,10 @@ pub enum DetailKind {
     Workflow(Workflow),
     /// `Registration attempt N of M`.
     Attempt,
+    /// A Job Router error: the gRPC code (and HTTP status) of its `error`.
+    Router,
+    /// `Created missing unique system ID`: the `system_id` field.
+    SystemId,
 }
 
 /// A built-in rule.
@@ -149,6 +153,23 @@ pub const BUILTIN: &[Builtin] = &[
         r"^Checking for jobs\.\.\.\s?(?:no content|nothing)\b",
         JOBS,
     ),
+    // --- the Job Router (router/client.go, runner 18.10+) ---
+    Builtin {
+        detail: DetailKind::Router,
+        ..rule(
+            "job_router_error",
+            Class::JobRouterError,
+            // `GetJob RPC` in 18.8, renamed in 18.9.
+            r"^(?:Error requesting a job|GetJob RPC)\b",
+            "Error requesting a job",
+        )
+    },
+    rule(
+        "job_router_fallback",
+        Class::JobRouterFallback,
+        r"^Job router (?:circuit breaker tripped|dial failed|is disabled)\b",
+        "Job router",
+    ),
     // --- runner health (commands/health_helper.go) ---
     Builtin {
         runner: RunnerFrom::Target,
@@ -169,6 +190,13 @@ pub const BUILTIN: &[Builtin] = &[
             "is not healthy, but",
         )
     },
+    // commands/multi.go: counts as an unhealthy request at every poll.
+    rule(
+        "executor_unknown",
+        Class::ExecutorUnknown,
+        r#"^Executor "?[^"]*"? is not known; marking Runner as unhealthy"#,
+        "is not known; marking Runner as unhealthy",
+    ),
     // --- job updates and trace (the job token, not the runner token) ---
     implies(
         rule(
@@ -337,7 +365,7 @@ pub const BUILTIN: &[Builtin] = &[
     rule(
         "token_reset_command_failed",
         Class::TokenResetFailed,
-        r"^Failed to reset runner authentication token\b",
+        r"^Failed to reset runner (?:authentication )?token\b",
         "Failed to",
     ),
     // commands/multi.go prints this with fmt.Printf (no level, no newline)
@@ -370,7 +398,7 @@ pub const BUILTIN: &[Builtin] = &[
     Builtin {
         field: Some((
             "error",
-            r"^(?:decoding configuration file|invalid config|loading configuration for)\b",
+            r"^(?:decoding configuration file|invalid config|loading configuration for)\b|\bNear line [0-9]+|\btoml: line [0-9]+",
         )),
         ..rule(
             "config_service_failed",
@@ -379,7 +407,24 @@ pub const BUILTIN: &[Builtin] = &[
             "Service run failed",
         )
     },
+    // `register` with a glrt- token and settings that GitLab owns (chart
+    // values such as `locked` or `tags` next to `runnerToken`).
+    rule(
+        "config_reserved",
+        Class::ConfigError,
+        r"^Runner configuration other than name\b.{0,60}? is reserved\b",
+        "Runner configuration other than name",
+    ),
     // --- lines kept as `other` but read for their facts ---
+    Builtin {
+        detail: DetailKind::SystemId,
+        ..rule(
+            "system_id_created",
+            Class::Other,
+            r"^Created missing unique system ID\b",
+            "Created missing unique system ID",
+        )
+    },
     Builtin {
         detail: DetailKind::Attempt,
         ..rule(

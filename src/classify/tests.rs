@@ -740,3 +740,187 @@ fn status_texts_of_every_shape_are_read() {
     assert_eq!(status_from_text("202 Accepted"), Some((202, true)));
     assert_eq!(status_from_text("nothing here"), None);
 }
+
+/// The literal text a pattern requires at the start of the message.
+fn literal_head(pattern: &str) -> String {
+    let mut out = String::new();
+    let mut chars = pattern
+        .strip_prefix('^')
+        .unwrap_or(pattern)
+        .chars()
+        .peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(e) if e.is_ascii_punctuation() => out.push(e),
+                _ => break,
+            },
+            '(' | '[' | '.' | '*' | '+' | '|' | '{' | '$' => break,
+            '?' => {
+                out.pop();
+                break;
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[test]
+fn every_rule_head_can_start_a_line_after_another_tools_prefix() {
+    for b in rules::BUILTIN {
+        let heads: Vec<String> = match b.pattern.strip_prefix("^(?:") {
+            // `^(?:Added job to|Removed job from) ...`: each alternative.
+            Some(rest) => rest
+                .split(')')
+                .next()
+                .unwrap_or("")
+                .split('|')
+                .map(literal_head)
+                .collect(),
+            None => vec![literal_head(b.pattern)],
+        };
+        for head in heads {
+            assert!(
+                crate::parse::MESSAGE_HEADS
+                    .iter()
+                    .any(|h| head.starts_with(h) || (h.starts_with(&head) && head.len() >= 6)),
+                "rule {}: its head {head:?} is not in parse::MESSAGE_HEADS, so the rule cannot match after a stern/logcli/journald prefix",
+                b.name
+            );
+        }
+    }
+}
+
+#[test]
+fn job_router_errors_carry_their_grpc_code_and_status() {
+    use crate::event::GrpcCode;
+    let e = one(
+        "\x1b[31;1mERROR: Error requesting a job                      \x1b[0;m  \x1b[31;1merror\x1b[0;m=rpc error: code = FailedPrecondition desc = HTTP status code: 409 \x1b[31;1mrunner\x1b[0;m=xJ8kP2mQa \x1b[31;1mrunner_name\x1b[0;m=r-1",
+    );
+    assert_eq!(e.class, Class::JobRouterError);
+    assert_eq!(e.detail, Detail::Router(GrpcCode::FailedPrecondition));
+    assert_eq!(e.http_status, Some(409));
+    assert_eq!(e.runner.map(|r| r.to_string()), Some(RID.into()));
+    let j = one(
+        r#"{"error":"rpc error: code = PermissionDenied desc = forbidden","level":"error","msg":"Error requesting a job","runner":"xJ8kP2mQa","time":"2026-03-02T08:00:00Z"}"#,
+    );
+    assert_eq!(j.detail, Detail::Router(GrpcCode::PermissionDenied));
+    for (line, class) in [
+        (
+            "WARNING: Job router circuit breaker tripped, falling back to direct job requests  error=x runner=xJ8kP2mQa",
+            Class::JobRouterFallback,
+        ),
+        (
+            "Job router is disabled, falling back to direct job requests  runner=xJ8kP2mQa",
+            Class::JobRouterFallback,
+        ),
+        (
+            "ERROR: Executor \"kubernets\" is not known; marking Runner as unhealthy  runner=xJ8kP2mQa runner_name=r",
+            Class::ExecutorUnknown,
+        ),
+        (
+            "FATAL: Runner configuration other than name and executor configuration is reserved (specifically --locked, --access-level, --run-untagged, --maximum-timeout, --paused, --tag-list, and --maintenance-note) and cannot be specified when registering with a runner authentication token.",
+            Class::ConfigError,
+        ),
+        (
+            "FATAL: Service run failed                           error=Near line 4 (last key parsed 'runners.kubernetes'): expected value but found \"x\" instead",
+            Class::ConfigError,
+        ),
+        (
+            "FATAL: Service run failed                           error=toml: line 4 (last key \"concurrent\"): expected value",
+            Class::ConfigError,
+        ),
+    ] {
+        assert_eq!(one(line).class, class, "{line}");
+    }
+}
+
+#[test]
+fn the_system_id_is_read() {
+    let e = one("Created missing unique system ID                   system_id=s_0123456789ab");
+    assert_eq!(e.class, Class::Other);
+    match e.detail {
+        Detail::SystemId(s) => assert_eq!(s.as_str(), "s_0123456789ab"),
+        d => panic!("{d:?}"),
+    }
+}
+
+#[test]
+fn a_newline_in_the_token_is_its_own_cause() {
+    let e = one(
+        "WARNING: Checking for jobs... failed                runner=xJ8kP2mQa status=couldn't execute POST against \"https://gitlab.example.com/api/v4/runners/verify\": net/http: invalid header field for \"Private-Token\"",
+    );
+    assert_eq!(e.cause, Some(Cause::TokenFormat));
+}
+
+#[test]
+fn logrus_on_a_terminal_is_read() {
+    let e = one(
+        "\x1b[36mINFO\x1b[0m[0000] Configuration loaded                          \x1b[36mbuilds\x1b[0m=0",
+    );
+    assert_eq!(
+        (e.class, e.format, e.level),
+        (Class::ConfigLoaded, Format::Text, Level::Info)
+    );
+    let e = one(
+        "ERRO[0012] Checking for jobs... forbidden                \x1b[31mrunner\x1b[0m=xJ8kP2mQa \x1b[31mstatus\x1b[0m=\"POST https://gitlab.example.com/api/v4/jobs/request: 403 Forbidden\"",
+    );
+    assert_eq!(
+        (e.class, e.level, e.http_status),
+        (Class::JobRequestForbidden, Level::Error, Some(403))
+    );
+    assert_eq!(e.runner.map(|r| r.to_string()), Some(RID.into()));
+    let e = one(
+        "WARN[0003] Checking for jobs... failed                  runner=xJ8kP2mQa status=\"POST https://gitlab.example.com/api/v4/jobs/request: 503 Service Unavailable\"",
+    );
+    assert_eq!(
+        (e.class, e.http_status),
+        (Class::JobRequestUnavailable, Some(503))
+    );
+}
+
+#[test]
+fn lockout_targets_never_yield_the_end_of_a_token() {
+    let id = |line: &str| one(line).runner.map(|r| r.to_string());
+    let lock = |target: &str| {
+        format!(
+            "ERROR: Runner \"{target}\" is unhealthy and will be disabled for 1h0m0s seconds!  unhealthy_requests=3 unhealthy_requests_limit=3"
+        )
+    };
+    // 16.8 and later: URL + short id, with or without a slash.
+    assert_eq!(
+        id(&lock("https://gitlab.example.com/xJ8kP2mQa")),
+        Some(RID.into())
+    );
+    assert_eq!(
+        id(&lock("https://gitlab.example.comxJ8kP2mQa")),
+        Some(RID.into())
+    );
+    assert_eq!(
+        id(&lock("https://gitlab.example.com:8443xJ8kP2mQa")),
+        Some(RID.into())
+    );
+    // Before 16.8: URL + the full token. With a slash: its start only.
+    assert_eq!(
+        id(&lock("https://gitlab.example.com/FAKEtok1234567890abcd")),
+        Some("FAKEtok12".into())
+    );
+    // Glued to the host: no id at all rather than the token's last characters.
+    assert_eq!(
+        id(&lock("https://gitlab.example.comFAKEtok1234567890abcd")),
+        None
+    );
+    assert_eq!(
+        id(
+            "ERROR: Runner https://gitlab.example.comFAKEtok1234567890abcd is not healthy and will be disabled!"
+        ),
+        None
+    );
+    assert_eq!(
+        id(&lock(
+            "https://gitlab.example.comglrt-FAKEfake1234567890abcdef"
+        )),
+        Some("FAKEfake1".into())
+    );
+}

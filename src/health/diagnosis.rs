@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
-use super::{RunnerHealth, Stamp, State, Tracker};
+use super::{LockoutCause, RunnerHealth, Stamp, State, Tracker};
 use crate::event::{Cause, Class, Workflow};
 
 /// What is wrong, as a stable code (the `diagnosis` label of
@@ -50,11 +50,25 @@ pub enum Finding {
     /// 403s that something in front of GitLab answered (ingress auth, WAF,
     /// proxy): not the runner's token.
     ProxyRejection,
+    /// Job requests through GitLab's Job Router fail with gRPC errors
+    /// (`FailedPrecondition`/409 and the like): router or GitLab side.
+    JobRouterError,
+    /// `Checking for jobs... client error`: the runner cannot build its
+    /// requests (URL, TLS files, configuration).
+    ClientError,
+    /// The configured executor is unknown to this runner binary.
+    ExecutorUnknown,
+    /// The runner locked itself out, and the lines read show no unhealthy
+    /// request before it: the cause is outside the input.
+    LockoutUnexplained,
+    /// The token cannot be sent as a header (a trailing newline in the
+    /// Secret).
+    TokenMalformed,
 }
 
 impl Finding {
     /// Every finding.
-    pub const ALL: [Finding; 16] = [
+    pub const ALL: [Finding; 21] = [
         Finding::Healthy,
         Finding::Unknown,
         Finding::Replaced,
@@ -71,7 +85,26 @@ impl Finding {
         Finding::GitlabUnavailable,
         Finding::Network,
         Finding::ProxyRejection,
+        Finding::JobRouterError,
+        Finding::ClientError,
+        Finding::ExecutorUnknown,
+        Finding::LockoutUnexplained,
+        Finding::TokenMalformed,
     ];
+
+    /// The runner's own token is the problem: the findings that advise a
+    /// token fix and that remediation may act on.
+    pub fn is_token_problem(self) -> bool {
+        matches!(
+            self,
+            Finding::StaleToken
+                | Finding::GlrtTokenRejected
+                | Finding::TokenExpired
+                | Finding::RotationLost
+                | Finding::GlrtTokenInvalid
+                | Finding::SavedTokenRemoved
+        )
+    }
 
     /// The stable name.
     pub fn as_str(self) -> &'static str {
@@ -92,6 +125,11 @@ impl Finding {
             Finding::GitlabUnavailable => "gitlab_unavailable",
             Finding::Network => "network",
             Finding::ProxyRejection => "proxy_rejection",
+            Finding::JobRouterError => "job_router_error",
+            Finding::ClientError => "client_error",
+            Finding::ExecutorUnknown => "executor_unknown",
+            Finding::LockoutUnexplained => "lockout_unexplained",
+            Finding::TokenMalformed => "token_malformed",
         }
     }
 
@@ -135,6 +173,21 @@ impl Finding {
             Finding::Network => "DNS, connection, TLS or timeout errors between the pod and GitLab",
             Finding::ProxyRejection => {
                 "the 403s come from something in front of GitLab (ingress auth, WAF, proxy), not from GitLab: fix that rule; leave the runner alone"
+            }
+            Finding::JobRouterError => {
+                "job requests through GitLab's Job Router fail (e.g. FailedPrecondition, HTTP 409) and the runner disabled itself: a router or GitLab problem, not the token; leave the runner in GitLab alone"
+            }
+            Finding::ClientError => {
+                "the runner cannot build its requests to GitLab (client error: its URL, TLS files or configuration) and disabled itself: fix the configuration; the token is not the problem"
+            }
+            Finding::ExecutorUnknown => {
+                "the runner's executor is not known to this runner binary; every poll counts as unhealthy: fix the executor in config.toml or the image"
+            }
+            Finding::LockoutUnexplained => {
+                "the runner disabled itself, but the lines read show no failed request before it: read further back (a longer --since) before acting; do not delete the runner"
+            }
+            Finding::TokenMalformed => {
+                "the token cannot be sent (invalid header field): the Secret's token ends with a newline; write it again with `echo -n`"
             }
         }
     }
@@ -273,11 +326,20 @@ pub(super) fn diagnose(t: &Tracker, r: &RunnerHealth, now: Option<Timestamp>) ->
                          a quiet healthy runner looks like this."
                 .into();
         }
-        State::Forbidden | State::LockedOut => {
-            token_rejected(t, r, &mut d, workflow, &restart, &check, now)
-        }
+        State::LockedOut => match r.lockout_cause {
+            Some(LockoutCause::Token) => {
+                token_rejected(t, r, &mut d, workflow, &restart, &check, now)
+            }
+            cause => lockout(
+                r,
+                &mut d,
+                cause.unwrap_or(LockoutCause::Unexplained),
+                &restart,
+            ),
+        },
+        State::Forbidden => token_rejected(t, r, &mut d, workflow, &restart, &check, now),
         State::RegistrationFailing => registration(t, r, &mut d, workflow, &restart),
-        State::GitlabUnavailable => unavailable(r, &mut d),
+        State::GitlabUnavailable => unavailable(r, &mut d, &restart),
     }
     if r.state.is_bad()
         && let Some(new) = t.superseded_by(&r.key)
@@ -637,7 +699,164 @@ fn registration(
     ];
 }
 
-fn unavailable(r: &RunnerHealth, d: &mut Diagnosis) {
+/// `locked out since 08:14:03 UTC for 1h`.
+fn locked_out_since(r: &RunnerHealth) -> String {
+    let mut s = String::new();
+    if let Some(l) = r.locked_out_at {
+        s.push_str(&format!("locked out since {}", when(&l)));
+        if let Some(dur) = r.lockout_for {
+            s.push_str(&format!(" for {}", human_duration(dur)));
+        }
+    }
+    s
+}
+
+/// A lockout that the runner's token did not cause.
+fn lockout(r: &RunnerHealth, d: &mut Diagnosis, cause: LockoutCause, restart: &str) {
+    let since = locked_out_since(r);
+    if r.lockouts > 0 {
+        d.evidence.push(format!(
+            "the runner disabled itself {} (it then stays quiet for {}, so silence is not recovery)",
+            plural(r.lockouts, "time", "times"),
+            r.lockout_for.map_or_else(
+                || "unhealthy_interval, 1h by default".into(),
+                human_duration
+            )
+        ));
+    }
+    if r.consecutive_forbidden > 0 {
+        d.evidence.push(format!(
+            "{} also rejected with 403 since the last success, but not only 403s preceded the lockout",
+            plural(r.consecutive_forbidden, "job request was", "job requests were")
+        ));
+    } else {
+        d.evidence
+            .push("no job request was rejected with 403 since the last success".into());
+    }
+    let no_delete: String = "Deleting the runner in GitLab, resetting its token or re-registering it: nothing shows that GitLab rejects its token (and deleting a glrt- runner destroys its token for good). runner-medic refuses to remediate it (check finding).".into();
+    match cause {
+        LockoutCause::JobRouter => {
+            let code = r.last_router_code.map_or("an error", |c| c.as_str());
+            let http = r
+                .last_status
+                .filter(|s| *s >= 400)
+                .map(|s| format!(", HTTP {s}"))
+                .unwrap_or_default();
+            d.finding = Finding::JobRouterError;
+            d.summary = format!(
+                "{} Job Router errors, not by its token ({} x {code}{http}){}",
+                if r.state == State::LockedOut {
+                    "disabled by"
+                } else {
+                    "job requests fail with"
+                },
+                r.router_errors,
+                if since.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {since}")
+                }
+            );
+            d.evidence.push(format!(
+                "{} through GitLab's Job Router failed with {code}{http} since the last success",
+                plural(r.router_errors, "job request", "job requests")
+            ));
+            d.meaning = format!(
+                "With FF_USE_JOB_ROUTER the runner asks GitLab's Job Router for jobs. The router answered {code}{http}; \
+                 gitlab-runner counts that as an unhealthy request like a 403 and, after unhealthy_requests_limit of them, \
+                 disables the runner for unhealthy_interval. The router or GitLab refused the request; the token was not rejected. \
+                 Router 409s disabled most runner managers of gitlab.com within hours (gitlab-runner merge request 7299)."
+            );
+            d.fix = vec![
+                "Check the Job Router and GitLab side (GitLab's status page, the router's logs); other runners using the router fail the same way.".into(),
+                "To poll GitLab directly meanwhile: remove FF_USE_JOB_ROUTER=true from the runner's environment or config.toml `[runners.feature_flags]` (it is off by default) and restart the pods; or upgrade gitlab-runner to a release that handles these router errors.".into(),
+                format!("Restart to end the lockout early (otherwise it retries after unhealthy_interval): `{restart}`."),
+            ];
+            d.will_not_help = vec![no_delete, "Updating the registration token.".into()];
+        }
+        LockoutCause::ClientError => {
+            d.finding = Finding::ClientError;
+            d.summary = format!(
+                "disabled after client errors: the runner cannot build its requests to GitLab ({} x client error){}",
+                r.count(Class::JobRequestClientError),
+                if since.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {since}")
+                }
+            );
+            d.evidence.push(format!(
+                "{} ended in `client error` (the request was never sent)",
+                plural(
+                    r.count(Class::JobRequestClientError),
+                    "job request",
+                    "job requests"
+                )
+            ));
+            d.meaning = "gitlab-runner logs `client error` when it cannot create an HTTP client for the runner: \
+                         a malformed `url` (`gitlabUrl`), a missing or unreadable `tls-ca-file`/certificate, or a proxy \
+                         setting it cannot parse. It counts as an unhealthy request, so the runner disabled itself."
+                .into();
+            d.fix = vec![
+                "Check the runner's `url` in config.toml (chart value `gitlabUrl`: scheme and host, e.g. `https://gitlab.example.com/`), its `tls-ca-file` (chart `certsSecretName`) and proxy variables.".into(),
+                format!("Fix the chart values and restart the pods: `{restart}`."),
+            ];
+            d.will_not_help = vec![
+                no_delete,
+                "Waiting: the configuration does not fix itself.".into(),
+            ];
+        }
+        LockoutCause::Executor => {
+            d.finding = Finding::ExecutorUnknown;
+            d.summary = format!(
+                "disabled because its executor is not known to this runner binary{}",
+                if since.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({since})")
+                }
+            );
+            d.evidence.push(format!(
+                "{} `Executor ... is not known; marking Runner as unhealthy`",
+                plural(r.count(Class::ExecutorUnknown), "line", "lines")
+            ));
+            d.meaning = "config.toml names an executor this gitlab-runner binary does not have (a typo, or an executor of another build); every poll is counted as unhealthy and the runner never asks for jobs.".into();
+            d.fix = vec![
+                "Fix `executor` in the runner's config.toml (the chart's `runners.config` template; `kubernetes` for the chart) or use an image that has the executor.".into(),
+                format!("Restart the pods: `{restart}`."),
+            ];
+            d.will_not_help = vec![no_delete];
+        }
+        LockoutCause::Unexplained | LockoutCause::Token => {
+            d.finding = Finding::LockoutUnexplained;
+            d.summary = format!(
+                "disabled itself, but the lines read show no failed job request before the lockout{}",
+                if since.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({since})")
+                }
+            );
+            d.meaning = "gitlab-runner disables a runner after unhealthy_requests_limit unhealthy job requests: 403s (token), \
+                         client errors (configuration), Job Router errors or an unknown executor. None of them is in the \
+                         lines read, so the cause is earlier than the input."
+                .into();
+            d.fix = vec![
+                "Read further back: `kubectl logs --since=3h --prefix --timestamps` (or `--previous` for a restarted container) and run `runner-medic analyze` on it.".into(),
+                "Only act once the cause is known: a token fix only if the lines before the lockout are 403s.".into(),
+            ];
+            d.will_not_help = vec![no_delete];
+        }
+    }
+}
+
+fn unavailable(r: &RunnerHealth, d: &mut Diagnosis, restart: &str) {
+    if r.last_cause == Some(Cause::TokenFormat) {
+        return token_malformed(r, d);
+    }
+    if r.router_errors > 0 && r.last_router_code.is_some_and(|c| !c.is_transient()) {
+        return lockout(r, d, LockoutCause::JobRouter, restart);
+    }
     let n = r.unavailable;
     let what = match (r.last_status, r.last_cause) {
         (Some(s), _) if s >= 500 => {
@@ -696,4 +915,65 @@ fn unavailable(r: &RunnerHealth, d: &mut Diagnosis) {
         "Deleting or re-registering the runner: its token is not the problem.".into(),
         "Restarting the runner pods.".into(),
     ];
+}
+
+fn token_malformed(r: &RunnerHealth, d: &mut Diagnosis) {
+    d.finding = Finding::TokenMalformed;
+    d.summary = format!(
+        "the runner's token cannot be sent: Go refuses it as a request header ({})",
+        plural(r.causes[Cause::TokenFormat.index()], "failure", "failures")
+    );
+    d.evidence.push(
+        "requests failed with `net/http: invalid header field` before anything reached GitLab"
+            .into(),
+    );
+    d.meaning = "The token holds a newline or another control character, almost always a trailing newline \
+                 from writing the Secret with `echo TOKEN | base64` instead of `echo -n`. GitLab never saw these \
+                 requests; the token itself may be valid."
+        .into();
+    d.fix = vec![
+        "Write the Secret's `runner-token` (or `runner-registration-token`) again without the newline: `echo -n TOKEN | base64`, or `kubectl create secret generic ... --from-literal`.".into(),
+        "Restart the pods so the runner reads the fixed Secret.".into(),
+    ];
+    d.will_not_help = vec![
+        "Deleting or re-registering the runner, or resetting its token: a new token written the same way has the same newline.".into(),
+    ];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Finding;
+
+    /// The token alert stays silent for every diagnosis that does not blame
+    /// the runner's token: its `unless` list must name each of them.
+    #[test]
+    fn the_token_alert_is_silent_for_every_non_token_diagnosis() {
+        let rules = include_str!("../../alerts/runner-medic.rules.yml");
+        let alert = rules
+            .split("- alert: ")
+            .find(|a| a.starts_with("RunnerAuthenticationTokenRejected"))
+            .unwrap_or_default();
+        let expr = alert.split("for:").next().unwrap_or_default();
+        let list = expr
+            .split("runner_medic_runner_diagnosis{diagnosis=~\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or_default();
+        let silenced: Vec<&str> = list.split('|').collect();
+        for f in Finding::ALL {
+            let expected = !f.is_token_problem()
+                && !matches!(f, Finding::Healthy | Finding::Unknown | Finding::Replaced);
+            assert_eq!(
+                silenced.contains(&f.as_str()),
+                expected,
+                "{}: the RunnerAuthenticationTokenRejected alert must {} it",
+                f.as_str(),
+                if expected {
+                    "be silenced for"
+                } else {
+                    "fire for"
+                }
+            );
+        }
+    }
 }

@@ -550,3 +550,208 @@ fn a_runner_registered_by_a_full_pod_is_tracked_as_proven() {
             .any(|p| &**p == FLOOD)
     );
 }
+
+fn router_error(id: &str, code: &str, desc: &str) -> String {
+    format!(
+        "ERROR: Error requesting a job                       error=rpc error: code = {code} desc = {desc} runner={id} runner_name=gitlab-runner"
+    )
+}
+
+fn client_error(id: &str) -> String {
+    format!(
+        "ERROR: Checking for jobs... client error            runner={id} status=get client: parse \"gitlab.example.com\": invalid URI for request"
+    )
+}
+
+/// Feeds `lines` (one every 3 s) then the lockout; returns the diagnosis.
+fn lockout_after(lines: &[String]) -> (Feed, Diagnosis) {
+    let mut f = Feed::new();
+    f.line(0, OLD, &received("Kq2LmPz8x"));
+    for (i, l) in lines.iter().enumerate() {
+        f.line(10 + 3 * i as i64, OLD, l);
+    }
+    f.line(60, OLD, &unhealthy("Kq2LmPz8x"));
+    let d = f
+        .tracker
+        .diagnose(&f.key("Kq2LmPz8x"), None)
+        .unwrap_or_else(|| panic!("no diagnosis"));
+    (f, d)
+}
+
+#[test]
+fn a_job_router_lockout_is_not_a_token_problem() {
+    let e = router_error("Kq2LmPz8x", "FailedPrecondition", "HTTP status code: 409");
+    let (f, d) = lockout_after(&[e.clone(), e.clone(), e]);
+    let r = f.runner("Kq2LmPz8x");
+    assert_eq!(r.state, State::LockedOut);
+    assert_eq!(r.lockout_cause, Some(LockoutCause::JobRouter));
+    assert!(!r.token_rejected());
+    assert_eq!(d.finding, Finding::JobRouterError);
+    assert!(!d.finding.is_token_problem());
+    assert!(
+        d.summary.contains("FailedPrecondition, HTTP 409"),
+        "{}",
+        d.summary
+    );
+    assert!(!d.summary.contains("403"), "{}", d.summary);
+    assert!(
+        d.fix.iter().all(|f| !f.contains("Delete runner")),
+        "{:?}",
+        d.fix
+    );
+    assert!(d.will_not_help[0].starts_with("Deleting the runner"));
+}
+
+#[test]
+fn router_token_rejections_are_token_rejections() {
+    let e = router_error("Kq2LmPz8x", "PermissionDenied", "invalid token");
+    let (f, d) = lockout_after(&[e.clone(), e.clone(), e]);
+    let r = f.runner("Kq2LmPz8x");
+    assert_eq!(r.lockout_cause, Some(LockoutCause::Token));
+    assert!(r.token_rejected());
+    assert_eq!(d.finding, Finding::StaleToken);
+}
+
+#[test]
+fn unreachable_router_errors_do_not_count_toward_a_lockout() {
+    let e = router_error("Kq2LmPz8x", "Unavailable", "connection refused");
+    let (f, d) = lockout_after(&[e.clone(), e]);
+    assert_eq!(
+        f.runner("Kq2LmPz8x").lockout_cause,
+        Some(LockoutCause::Unexplained)
+    );
+    assert_eq!(d.finding, Finding::LockoutUnexplained);
+}
+
+#[test]
+fn a_client_error_lockout_points_at_the_configuration() {
+    let e = client_error("Kq2LmPz8x");
+    let (f, d) = lockout_after(&[e.clone(), e.clone(), e]);
+    assert_eq!(
+        f.runner("Kq2LmPz8x").lockout_cause,
+        Some(LockoutCause::ClientError)
+    );
+    assert_eq!(d.finding, Finding::ClientError);
+    assert!(d.fix[0].contains("gitlabUrl"), "{:?}", d.fix);
+}
+
+#[test]
+fn an_unknown_executor_lockout_points_at_the_configuration() {
+    let e = "ERROR: Executor \"kubernets\" is not known; marking Runner as unhealthy  runner=Kq2LmPz8x runner_name=r".to_owned();
+    let (f, d) = lockout_after(&[e.clone(), e.clone(), e]);
+    assert_eq!(
+        f.runner("Kq2LmPz8x").lockout_cause,
+        Some(LockoutCause::Executor)
+    );
+    assert_eq!(d.finding, Finding::ExecutorUnknown);
+}
+
+#[test]
+fn a_lockout_with_no_cause_in_view_advises_reading_further_back() {
+    let mut f = Feed::new();
+    f.line(0, OLD, &unhealthy("Kq2LmPz8x"));
+    let r = f.runner("Kq2LmPz8x");
+    assert_eq!(r.lockout_cause, Some(LockoutCause::Unexplained));
+    assert!(!r.token_rejected());
+    let d = f.tracker.diagnose(&f.key("Kq2LmPz8x"), None).unwrap();
+    assert_eq!(d.finding, Finding::LockoutUnexplained);
+    assert!(d.fix[0].contains("--since"), "{:?}", d.fix);
+    // A recheck leaves it latched, not "forbidden".
+    f.line(3600, OLD, "WARNING: Runner \"https://gitlab.example.com/Kq2LmPz8x\" is not healthy, but check for a new job will be forced!  unhealthy_interval=1h0m0s unhealthy_requests=3 unhealthy_requests_limit=3");
+    assert_eq!(f.state("Kq2LmPz8x"), State::LockedOut);
+}
+
+#[test]
+fn a_mix_of_403s_and_other_failures_is_not_token_evidence_alone() {
+    let lines = [
+        forbidden("Kq2LmPz8x"),
+        router_error("Kq2LmPz8x", "FailedPrecondition", "HTTP status code: 409"),
+        forbidden("Kq2LmPz8x"),
+    ];
+    let (f, d) = lockout_after(&lines);
+    assert_eq!(
+        f.runner("Kq2LmPz8x").lockout_cause,
+        Some(LockoutCause::JobRouter)
+    );
+    assert_eq!(d.finding, Finding::JobRouterError);
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| e.contains("also rejected with 403")),
+        "{:?}",
+        d.evidence
+    );
+}
+
+#[test]
+fn a_later_unexplained_lockout_keeps_the_cause_seen_before() {
+    let e = forbidden("Kq2LmPz8x");
+    let (mut f, _) = lockout_after(&[e.clone(), e.clone(), e]);
+    f.line(3700, OLD, &unhealthy("Kq2LmPz8x"));
+    assert_eq!(
+        f.runner("Kq2LmPz8x").lockout_cause,
+        Some(LockoutCause::Token)
+    );
+}
+
+#[test]
+fn a_newline_in_the_token_is_told_apart_from_an_outage() {
+    let mut f = Feed::new();
+    f.line(0, OLD, "WARNING: Checking for jobs... failed                runner=Kq2LmPz8x status=execute JSON request: couldn't execute POST against https://gitlab.example.com/api/v4/jobs/request: net/http: invalid header field value for \"Runner-Token\"");
+    let d = f.tracker.diagnose(&f.key("Kq2LmPz8x"), None).unwrap();
+    assert_eq!(d.finding, Finding::TokenMalformed);
+    assert!(d.fix[0].contains("echo -n"));
+}
+
+#[test]
+fn the_system_id_stays_with_the_runners_of_its_pod() {
+    let mut f = Feed::new();
+    f.line(
+        0,
+        OLD,
+        "Created missing unique system ID                  system_id=s_0123456789ab",
+    );
+    f.line(1, OLD, &received("Kq2LmPz8x"));
+    f.line(2, NEW, &received("Zx8Kq2LmP"));
+    assert_eq!(
+        f.runner("Kq2LmPz8x").system_id.map(|s| s.to_string()),
+        Some("s_0123456789ab".into())
+    );
+    assert_eq!(f.runner("Zx8Kq2LmP").system_id, None);
+    f.line(
+        3,
+        NEW,
+        "Created missing unique system ID                  system_id=s_ba9876543210",
+    );
+    assert_eq!(
+        f.runner("Zx8Kq2LmP").system_id.map(|s| s.to_string()),
+        Some("s_ba9876543210".into())
+    );
+}
+
+#[test]
+fn a_pre_16_8_lockout_with_the_full_token_goes_to_the_runner_that_failed() {
+    let mut f = Feed::new();
+    for s in [0, 3, 6] {
+        f.line(
+            s,
+            OLD,
+            "ERROR: Checking for jobs... forbidden               runner=FAKEtok1",
+        );
+    }
+    f.line(
+        7,
+        OLD,
+        "ERROR: Runner \"https://gitlab.example.comFAKEtok1234567890abcdefgh\" is unhealthy and will be disabled for 1h0m0s seconds!  unhealthy_requests=3 unhealthy_requests_limit=3",
+    );
+    let r = f.runner("FAKEtok1");
+    assert_eq!(
+        (r.state, r.lockout_cause),
+        (State::LockedOut, Some(LockoutCause::Token))
+    );
+    assert_eq!(
+        f.tracker.len(),
+        1,
+        "no second runner from the token's characters"
+    );
+}

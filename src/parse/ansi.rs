@@ -52,6 +52,34 @@ pub fn strip(input: &str, out: &mut String, marks: &mut Marks) {
     out.push_str(&input[copied..]);
 }
 
+/// The position in `input` of the character that [`strip`] wrote at
+/// `out_pos` (escape sequences right before it are kept with it: the
+/// runner's own colour belongs to its line).
+pub fn input_pos(input: &str, out_pos: usize) -> usize {
+    let b = input.as_bytes();
+    let rsyslog = memchr::memchr(b'#', b).is_some() && RSYSLOG_ESC.find(b).is_some();
+    let (mut i, mut out) = (0, 0);
+    while i < b.len() {
+        if out == out_pos {
+            return i;
+        }
+        let marker = if b[i] == 0x1b {
+            1
+        } else if rsyslog && b[i..].starts_with(b"#033[") {
+            4
+        } else {
+            0
+        };
+        if marker > 0 {
+            i = sequence_end(b, i + marker).0;
+        } else {
+            i += 1;
+            out += 1;
+        }
+    }
+    b.len()
+}
+
 /// Skips the sequence whose ESC marker ended at `after_esc`, records the
 /// landmarks, returns the index after the sequence.
 fn remove_sequence(
@@ -171,6 +199,20 @@ mod tests {
         assert_eq!(run("a\x1b[2Kb\x1b[?25lc").0, "abc");
         assert_eq!(run("tail\x1b[").0, "tail");
         assert_eq!(run("lone\x1b").0, "lone");
+    }
+
+    #[test]
+    fn output_positions_map_back_to_the_input() {
+        let line = "\x1b[32mpod\x1b[0m \x1b[33mc\x1b[0m \x1b[31;1mERROR: x";
+        let (out, _) = run(line);
+        let at = out.find("ERROR").unwrap_or(0);
+        let i = input_pos(line, at);
+        assert!(line[i..].starts_with("\x1b[31;1mERROR"), "{}", &line[i..]);
+        let sys = "host tag: #033[0;33mWARNING: x";
+        let (out, _) = run(sys);
+        let i = input_pos(sys, out.find("WARNING").unwrap_or(0));
+        assert!(sys[i..].starts_with("#033[0;33mWARNING"));
+        assert_eq!(input_pos("abc", 9), 3);
     }
 
     #[test]

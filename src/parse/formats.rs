@@ -45,7 +45,29 @@ pub(super) fn detect(
     }
     extra.clear();
     fields.clear();
-    runner_or_plain(text, fields, marks)
+    if let Some((name, n)) = super::start::terminal_level(b) {
+        // logrus' text formatter on a terminal: `INFO[0000] message  k=v`.
+        let level = match name {
+            b"WARN" => Level::Warning,
+            b"ERRO" => Level::Error,
+            b"DEBU" => Level::Debug,
+            b"FATA" => Level::Fatal,
+            b"PANI" => Level::Panic,
+            b"TRAC" => Level::Trace,
+            _ => Level::Info,
+        };
+        let mut d = runner_or_plain(text, fields, marks, Some((level, n)));
+        d.format = Format::Text;
+        for (_, v) in fields.iter_mut() {
+            let (a, z) = (v.start as usize, v.end as usize);
+            if z >= a + 2 && b[a] == b'"' && b[z - 1] == b'"' {
+                v.start += 1;
+                v.end -= 1;
+            }
+        }
+        return d;
+    }
+    runner_or_plain(text, fields, marks, None)
 }
 
 // === runner format ===
@@ -57,29 +79,50 @@ const LEVEL_PREFIXES: [(&str, Level); 4] = [
     ("PANIC: ", Level::Panic),
 ];
 
-fn runner_or_plain(text: &str, fields: &mut Vec<(Span, Span)>, marks: &Marks) -> Detected {
-    let mut level = None;
-    let mut start = 0;
-    for (p, l) in LEVEL_PREFIXES {
-        if text.starts_with(p) {
-            level = Some(l);
-            start = p.len();
-            break;
+fn runner_or_plain(
+    text: &str,
+    fields: &mut Vec<(Span, Span)>,
+    marks: &Marks,
+    preset: Option<(Level, usize)>,
+) -> Detected {
+    let mut level = preset.map(|(l, _)| l);
+    let mut start = preset.map_or(0, |(_, n)| n);
+    if preset.is_none() {
+        for (p, l) in LEVEL_PREFIXES {
+            if text.starts_with(p) {
+                level = Some(l);
+                start = p.len();
+                break;
+            }
         }
     }
     let b = text.as_bytes();
     let coloured_keys = marks.key_eq.iter().any(|&p| p > start);
-    let (msg_end, fields_start) = if coloured_keys || marks.first_reset.is_some_and(|r| r >= start)
-    {
-        // The first reset ends the message exactly.
-        let end = marks.first_reset.filter(|&r| r >= start).unwrap_or(b.len());
-        (end, end)
-    } else {
-        match find_first_field(b, start) {
-            Some(f) => (f, f),
-            None => (b.len(), b.len()),
-        }
-    };
+    let (msg_end, fields_start) =
+        if coloured_keys || (preset.is_none() && marks.first_reset.is_some_and(|r| r >= start)) {
+            // The first reset ends the message exactly.
+            // (logrus on a terminal colours only the level and the keys: the
+            // message then ends where the first coloured key begins.)
+            let first_key = || {
+                let eq = *marks.key_eq.iter().find(|&&p| p > start)?;
+                b[start..eq]
+                    .iter()
+                    .rposition(|&c| c == b' ')
+                    .map(|p| start + p)
+            };
+            // On a terminal the first reset ends a key, not the message.
+            let end = marks
+                .first_reset
+                .filter(|&r| r >= start && preset.is_none())
+                .or_else(first_key)
+                .unwrap_or(b.len());
+            (end, end)
+        } else {
+            match find_first_field(b, start) {
+                Some(f) => (f, f),
+                None => (b.len(), b.len()),
+            }
+        };
     if coloured_keys {
         split_coloured(b, fields_start, &marks.key_eq, fields);
     } else {

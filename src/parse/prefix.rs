@@ -83,15 +83,18 @@ pub fn timestamp_cached(b: &[u8], cache: &mut DateCache) -> Option<(Timestamp, u
             0
         }
         sign @ (b'+' | b'-') => {
-            let off = b.get(i + 1..i + 6)?;
-            if off[2] != b':' {
-                return None;
-            }
-            let (h, m) = (digits(&off[0..2])?, digits(&off[3..5])?);
+            // `+01:00`, or `+0100` as journalctl's short-iso prints it.
+            let off = b.get(i + 1..i + 5)?;
+            let (h, m, len) = if off[2] == b':' {
+                let off = b.get(i + 1..i + 6)?;
+                (digits(&off[0..2])?, digits(&off[3..5])?, 6)
+            } else {
+                (digits(&off[0..2])?, digits(&off[2..4])?, 5)
+            };
             if h > 23 || m > 59 {
                 return None;
             }
-            i += 6;
+            i += len;
             let secs = i64::from(h * 3600 + m * 60);
             if *sign == b'-' { -secs } else { secs }
         }

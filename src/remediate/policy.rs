@@ -271,6 +271,18 @@ pub fn is_token_finding(f: Finding) -> bool {
     )
 }
 
+/// What the `finding` check says about a diagnosis.
+fn finding_reason(f: Finding) -> String {
+    if is_token_finding(f) {
+        format!("diagnosis {}: the runner's own token", f.as_str())
+    } else {
+        format!(
+            "diagnosis {}: not a problem of this runner's token, so no action can fix it",
+            f.as_str()
+        )
+    }
+}
+
 /// Stage 1: local checks only.
 pub fn precheck(p: &Policy, r: &RunnerView, local: &Local<'_>, now: Timestamp) -> Decision {
     let mut d = Decision {
@@ -303,6 +315,19 @@ pub fn precheck(p: &Policy, r: &RunnerView, local: &Local<'_>, now: Timestamp) -
         },
     );
     if !ok {
+        return d;
+    }
+    if matches!(
+        r.finding,
+        Finding::JobRouterError
+            | Finding::ClientError
+            | Finding::ExecutorUnknown
+            | Finding::LockoutUnexplained
+            | Finding::TokenMalformed
+    ) {
+        // A lockout (or failure) that no 403 caused: named at once, not as a
+        // rejection that has not lasted long enough.
+        d.check("finding", false, finding_reason(r.finding));
         return d;
     }
     let rejected_for = r
@@ -347,14 +372,7 @@ pub fn precheck(p: &Policy, r: &RunnerView, local: &Local<'_>, now: Timestamp) -
     ) && d.check(
         "finding",
         is_token_finding(r.finding),
-        if is_token_finding(r.finding) {
-            format!("diagnosis {}: the runner's own token", r.finding.as_str())
-        } else {
-            format!(
-                "diagnosis {}: not a problem of this runner's token, so no action can fix it",
-                r.finding.as_str()
-            )
-        },
+        finding_reason(r.finding),
     ) && d.check(
         "evidence",
         !r.containers.is_empty() && r.containers.iter().all(|c| **c == *local.runner_container),

@@ -4,14 +4,23 @@
 //! registration, a GitLab outage, the runbook's recovery).
 //!
 //! A [`PodScript`] only produces lines with their container-runtime
-//! timestamps; the example logs render them as `kubectl logs` output and
-//! the simulated cluster serves them through the log API.
+//! timestamps; the example logs render them as `kubectl logs` output (and,
+//! through [`tool_logs`], as stern, logcli, journalctl, rsyslog and
+//! `docker logs` print them) and the simulated cluster serves them through
+//! the log API.
+//!
+//! Most steps copy gitlab-runner 18.9; steps named for another version say
+//! so, and every step names the runner source file its wording comes from
+//! (gitlab.com/gitlab-org/gitlab-runner, at the tag given).
 
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::render::{Entry, Style, kube_prefix, render};
+use super::render::{
+    Entry, JournalFormat, SternStamp, Style, SyslogFormat, Tool, docker_prefix, journal_line,
+    journald_message, kube_prefix, logcli_line, loki_labels, render, stern_line, syslog_line,
+};
 use crate::event::Level;
 
 /// The GitLab URL every script talks to.
@@ -51,6 +60,12 @@ pub struct PodScript {
     pub pod: String,
     /// Container name (the chart names it after the release).
     pub container: String,
+    /// Namespace (for stern `--all-namespaces` and Loki's labels).
+    pub namespace: String,
+    /// Process id: the `pid` field of `Runtime platform` lines logged from
+    /// now on, and the `gitlab-runner[PID]` of journald and syslog
+    /// renderings. 7 in the chart's container.
+    pub pid: u32,
     /// Format of `gitlab-runner run` lines (`log_format` in config.toml);
     /// registration lines are always in the runner format.
     pub style: Style,
@@ -58,6 +73,8 @@ pub struct PodScript {
     lines: Vec<ScriptLine>,
     counter: u64,
     job: i64,
+    version: String,
+    revision: String,
 }
 
 impl PodScript {
@@ -66,12 +83,30 @@ impl PodScript {
         PodScript {
             pod: pod.to_owned(),
             container: "gitlab-runner".to_owned(),
+            namespace: "ci".to_owned(),
+            pid: 7,
             style,
             now: start,
             lines: Vec::new(),
             counter: 0,
             job: 48_213_300,
+            version: "18.9.0".to_owned(),
+            revision: "1e7e9a42".to_owned(),
         }
+    }
+
+    /// The runner version (and 8-character commit) that `Runtime platform`
+    /// lines report from now on; 18.9.0 unless set.
+    pub fn runner_version(&mut self, version: &str, revision: &str) -> &mut Self {
+        self.version = version.to_owned();
+        self.revision = revision.to_owned();
+        self
+    }
+
+    /// Sets [`PodScript::pid`].
+    pub fn set_pid(&mut self, pid: u32) -> &mut Self {
+        self.pid = pid;
+        self
     }
 
     /// The lines so far.
@@ -122,6 +157,27 @@ impl PodScript {
         s
     }
 
+    /// A correlation id the runner made itself (v18.9.0 `network/gitlab.go`
+    /// `NewCorrelationID`, since v18.3.0: a UUID v4 without dashes), logged
+    /// as `correlation_id` (18.6+) when no response carried GitLab's
+    /// `X-Request-Id`.
+    fn local_correlation_id(&mut self) -> String {
+        let mut x = self.counter.wrapping_mul(0xA24B_AED4_963E_E407) ^ 0x9FB2_1C65_1E98_DF25;
+        let mut s = String::with_capacity(32);
+        for i in 0..32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let nibble = match i {
+                12 => 4,
+                16 => 8 + (x % 4),
+                _ => x % 16,
+            };
+            s.push(char::from_digit(nibble as u32, 16).unwrap_or('0'));
+        }
+        s
+    }
+
     fn emit_as(&mut self, entry: Entry, style: Style) {
         self.tick();
         let entry = entry.at(self.now);
@@ -167,9 +223,9 @@ impl PodScript {
         let e = Entry::new(Level::Info, "Runtime platform")
             .field("arch", "amd64")
             .field("os", "linux")
-            .field("pid", 7)
-            .field("revision", "1e7e9a42")
-            .field("version", "18.9.0");
+            .field("pid", i64::from(self.pid))
+            .field("revision", self.revision.clone())
+            .field("version", self.version.clone());
         // Printed before any config is read: always the runner format.
         self.emit_as(e, Style::Runner { colours: true });
     }
@@ -448,11 +504,52 @@ impl PodScript {
 
     /// The runner disables itself after three rejected requests.
     pub fn lockout(&mut self, id: &str) -> &mut Self {
+        self.lockout_unique(&format!("{GITLAB_URL}{id}"))
+    }
+
+    /// The lockout hour is over; polling resumes.
+    pub fn recheck(&mut self, id: &str) -> &mut Self {
+        self.recheck_unique(&format!("{GITLAB_URL}{id}"))
+    }
+
+    /// [`PodScript::lockout`] for a runner whose config.toml `url` is `url`
+    /// exactly as registered: `UniqueID()` glues the URL as written (no
+    /// normalisation at registration) to the short token (v18.10.0
+    /// `common/config.go`, since v16.8.0), so a chart `gitlabUrl` with a
+    /// trailing slash gives `https://gitlab.example.com/<id>` and a URL
+    /// without a scheme `gitlab.example.com<id>`.
+    pub fn lockout_url(&mut self, url: &str, id: &str) -> &mut Self {
+        self.lockout_unique(&format!("{url}{id}"))
+    }
+
+    /// [`PodScript::recheck`] for a runner whose `url` is `url` (see
+    /// [`PodScript::lockout_url`]).
+    pub fn recheck_url(&mut self, url: &str, id: &str) -> &mut Self {
+        self.recheck_unique(&format!("{url}{id}"))
+    }
+
+    /// The lockout line of a runner before 16.8 (v16.3.0
+    /// `commands/health_helper.go` `markHealth`, same wording as 18.9), whose
+    /// `UniqueID()` was the URL glued to the FULL token (v16.3.0
+    /// `common/config.go`: `return c.URL + c.Token`; shortened by commit
+    /// 9eee25f40, "Truncate runner token so it won't get logged", v16.8.0).
+    pub fn lockout_full_token(&mut self, url: &str, token: &str) -> &mut Self {
+        self.lockout_unique(&format!("{url}{token}"))
+    }
+
+    /// The recheck line of a runner before 16.8 (v16.3.0
+    /// `commands/health_helper.go` `isHealthy`; see
+    /// [`PodScript::lockout_full_token`]).
+    pub fn recheck_full_token(&mut self, url: &str, token: &str) -> &mut Self {
+        self.recheck_unique(&format!("{url}{token}"))
+    }
+
+    /// `markHealth` (`commands/health_helper.go`, 15.7+): `Errorf("Runner %q
+    /// is unhealthy and will be disabled for %s seconds!", id, interval)`.
+    fn lockout_unique(&mut self, unique_id: &str) -> &mut Self {
         let e = Entry::new(
             Level::Error,
-            format!(
-                "Runner \"{GITLAB_URL}{id}\" is unhealthy and will be disabled for 1h0m0s seconds!"
-            ),
+            format!("Runner \"{unique_id}\" is unhealthy and will be disabled for 1h0m0s seconds!"),
         )
         .field("unhealthy_requests", 3)
         .field("unhealthy_requests_limit", 3);
@@ -460,15 +557,121 @@ impl PodScript {
         self
     }
 
-    /// The lockout hour is over; polling resumes.
-    pub fn recheck(&mut self, id: &str) -> &mut Self {
+    /// `isHealthy` (`commands/health_helper.go`, 15.7+).
+    fn recheck_unique(&mut self, unique_id: &str) -> &mut Self {
         let e = Entry::new(
             Level::Warning,
-            format!("Runner \"{GITLAB_URL}{id}\" is not healthy, but check for a new job will be forced!"),
+            format!(
+                "Runner \"{unique_id}\" is not healthy, but check for a new job will be forced!"
+            ),
         )
         .field("unhealthy_interval", Duration::from_secs(3600))
         .field("unhealthy_requests", 3)
         .field("unhealthy_requests_limit", 3);
+        self.emit(e);
+        self
+    }
+
+    /// The first job request through the Job Router (FF_USE_JOB_ROUTER)
+    /// discovers it, and again once the discovery is an hour old (v18.10.0
+    /// `router/client.go` `getRouterDiscovery`: `config.Log().Info("Using
+    /// job router at " + c.disco.ServerURL)`; fields `runner`,
+    /// `runner_name` from `RunnerConfig.Log()`, 18.9+).
+    pub fn using_job_router(&mut self, id: &str, server_url: &str) -> &mut Self {
+        let e = Entry::new(Level::Info, format!("Using job router at {server_url}"))
+            .field("runner", id)
+            .field("runner_name", self.pod.clone());
+        self.emit(e);
+        self
+    }
+
+    /// A job request through the Job Router that the router answers with a
+    /// gRPC error (`code` as grpc-go names it, e.g. `FailedPrecondition`;
+    /// `desc` its message). v18.10.0 `router/client.go` `RequestJob`, and
+    /// `handleRouterError` at the newest runner commit:
+    /// `config.Log().WithError(err).Error("Error requesting a job")`, so
+    /// fields `error` (grpc-go's `rpc error: code = <code> desc = <desc>`),
+    /// `runner`, `runner_name`; no `correlation_id`. Codes other than
+    /// Unavailable, DeadlineExceeded and Canceled mark the runner unhealthy.
+    pub fn router_error(&mut self, id: &str, code: &str, desc: &str) -> &mut Self {
+        let e = Entry::new(Level::Error, "Error requesting a job")
+            .field("error", format!("rpc error: code = {code} desc = {desc}"))
+            .field("runner", id)
+            .field("runner_name", self.pod.clone());
+        self.emit(e);
+        self
+    }
+
+    /// A job request that fails inside the runner before any HTTP
+    /// (`clientError`: `getClient` cannot build a client for the runner's
+    /// `url`), v19.3.0 and v18.9.0 `network/gitlab.go` `RequestJob`:
+    /// `logger.WithField("status", statusText).Errorln("Checking for
+    /// jobs...", "client error")` (the wording since v16.5.0; "error" before).
+    /// No response, so `correlation_id` is the runner's own id. `status` is
+    /// the Go error, e.g. `get client: new client: only http or https scheme
+    /// supported` (`network/client.go` `newClient`).
+    pub fn client_error(&mut self, id: &str, status: &str) -> &mut Self {
+        let cid = self.local_correlation_id();
+        let e = Entry::new(Level::Error, "Checking for jobs... client error")
+            .field("correlation_id", cid)
+            .field("runner", id)
+            .field("runner_name", self.pod.clone())
+            .field("status", status);
+        self.emit(e);
+        self
+    }
+
+    /// The runner noticed a changed config.toml and reloaded it (it checks
+    /// every 3 s; v18.9.0 `commands/multi.go` `reloadConfig`). The reload
+    /// also forgets every runner's health.
+    pub fn config_reloaded(&mut self) -> &mut Self {
+        self.emit(
+            Entry::new(Level::Info, "Configuration loaded")
+                .field("builds", 0)
+                .field("max_builds", 10),
+        );
+        self
+    }
+
+    /// `gitlab-runner register` with a legacy registration token as
+    /// v16.3.0 logs it (`commands/register.go` `doLegacyRegisterRunner`,
+    /// `network/gitlab.go` `RegisterRunner`): the deprecation warning points
+    /// at gitlab issue 380872, and `Registering runner... succeeded` carries
+    /// only `runner` (`RunnerCredentials.Log()`; no `correlation_id` before
+    /// 18.6, no `runner_name` before 18.9). `registration_short` is the
+    /// registration token's first 8 characters (`helpers/shorten_token.go`).
+    pub fn register_legacy_16_3(&mut self, registration_short: &str) -> &mut Self {
+        self.plain("Registration attempt 1 of 30");
+        self.runtime_platform();
+        let reg = Style::Runner { colours: true };
+        self.emit_as(
+            Entry::new(Level::Warning, "Support for registration tokens and runner parameters in the 'register' command has been deprecated in GitLab Runner 15.6 and will be replaced with support for authentication tokens. For more information, see https://gitlab.com/gitlab-org/gitlab/-/issues/380872"),
+            reg,
+        );
+        self.emit_as(
+            Entry::new(Level::Info, "Registering runner... succeeded")
+                .field("runner", registration_short),
+            reg,
+        );
+        self.emit_as(
+            Entry::new(Level::Info, "Runner registered successfully. Feel free to start it, but if it's running already the config should be automatically reloaded!\n"),
+            reg,
+        );
+        self.emit_as(
+            Entry::new(Level::Info, "Configuration (with the authentication token) was saved in \"/home/gitlab-runner/.gitlab-runner/config.toml\""),
+            reg,
+        );
+        self
+    }
+
+    /// A job request rejected with 403 as v16.3.0 logs it
+    /// (`network/gitlab.go` `RequestJob`: `config.Log().Errorln("Checking
+    /// for jobs...", "forbidden")`): only the `runner` field; `status` came
+    /// in v16.5.0, `correlation_id` in 18.6, `runner_name` in 18.9. At v16.3
+    /// `id` is the token's first 8 characters for a token without the
+    /// `glrt-` or `GR1348941` prefixes (`helpers/shorten_token.go`).
+    pub fn forbidden_16_3(&mut self, id: &str) -> &mut Self {
+        let e = Entry::new(Level::Error, "Checking for jobs... forbidden").field("runner", id);
         self.emit(e);
         self
     }
@@ -548,6 +751,124 @@ pub fn kubectl_logs(pods: &[&PodScript], prefix: bool, timestamps: bool) -> Stri
     out
 }
 
+/// Every line of `pods` in the order a tool that follows them all at once
+/// prints them: by the time the runtime recorded them, ties kept in pod
+/// order, then line order.
+fn by_time<'a>(pods: &[&'a PodScript]) -> Vec<(&'a PodScript, &'a ScriptLine)> {
+    let mut all: Vec<(&PodScript, &ScriptLine)> = pods
+        .iter()
+        .flat_map(|p| p.lines().iter().map(move |l| (*p, l)))
+        .collect();
+    // A stable sort keeps pod order, then line order, for equal stamps.
+    all.sort_by_key(|(_, l)| l.at);
+    all
+}
+
+/// Renders pods as `tool` prints them (see [`Tool`] for each tool's source
+/// and options). `kubectl logs` and `docker logs` print one pod (container)
+/// after another; stern, logcli, journalctl and rsyslog interleave all of
+/// them by time (logcli newest first unless `forward`).
+pub fn tool_logs(pods: &[&PodScript], tool: Tool) -> String {
+    let mut out = String::new();
+    match tool {
+        Tool::Kubectl { prefix, timestamps } => return kubectl_logs(pods, prefix, timestamps),
+        Tool::DockerLogs { timestamps } => {
+            for p in pods {
+                for l in p.lines() {
+                    if timestamps {
+                        out.push_str(&docker_prefix(l.at));
+                    }
+                    out.push_str(&l.text);
+                    out.push('\n');
+                }
+            }
+        }
+        Tool::Stern {
+            colours,
+            timestamps,
+            all_namespaces,
+        } => {
+            for (p, l) in by_time(pods) {
+                out.push_str(&stern_line(
+                    all_namespaces.then_some(p.namespace.as_str()),
+                    &p.pod,
+                    &p.container,
+                    timestamps.map(|f| (l.at, f)),
+                    colours,
+                    &l.text,
+                ));
+            }
+        }
+        Tool::Logcli {
+            include_common_labels,
+            forward,
+            colours,
+        } => {
+            // Loki returns one stream per label set: one per pod here.
+            let streams: Vec<&PodScript> = pods
+                .iter()
+                .copied()
+                .filter(|p| !p.lines().is_empty())
+                .collect();
+            let labels_of = |p: &PodScript| {
+                vec![
+                    ("container".to_owned(), p.container.clone()),
+                    ("namespace".to_owned(), p.namespace.clone()),
+                    ("pod".to_owned(), p.pod.clone()),
+                ]
+            };
+            let common: Vec<(String, String)> = match streams.split_first() {
+                Some((first, rest)) => labels_of(first)
+                    .into_iter()
+                    .filter(|kv| rest.iter().all(|p| labels_of(p).contains(kv)))
+                    .collect(),
+                None => Vec::new(),
+            };
+            let label_set = |p: &PodScript| {
+                let own: Vec<(String, String)> = labels_of(p)
+                    .into_iter()
+                    .filter(|kv| include_common_labels || !common.contains(kv))
+                    .collect();
+                let pairs: Vec<(&str, &str)> =
+                    own.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                loki_labels(&pairs)
+            };
+            let max = streams
+                .iter()
+                .map(|p| label_set(p).len())
+                .max()
+                .unwrap_or(0);
+            let mut lines = by_time(&streams);
+            if !forward {
+                lines.reverse();
+            }
+            for (p, l) in lines {
+                out.push_str(&logcli_line(l.at, &label_set(p), max, colours, &l.text));
+            }
+        }
+        Tool::Journalctl {
+            host,
+            format,
+            all,
+            systemd,
+        } => {
+            for (p, l) in by_time(pods) {
+                if let Some(m) = journald_message(&l.text) {
+                    out.push_str(&journal_line(l.at, format, systemd, host, p.pid, all, m));
+                }
+            }
+        }
+        Tool::Syslog { host, format } => {
+            for (p, l) in by_time(pods) {
+                if let Some(m) = journald_message(&l.text) {
+                    out.push_str(&syslog_line(l.at, format, host, p.pid, m));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The example logs shipped in `examples/logs/` (name, content).
 pub fn example_logs() -> Vec<(&'static str, String)> {
     let t0: Timestamp = "2026-03-02T08:00:00Z"
@@ -579,6 +900,52 @@ pub fn example_logs() -> Vec<(&'static str, String)> {
     new.wait(min(2))
         .job("Zx8Kq2LmP", "platform/forbidden-403-regressions");
     let seed = kubectl_logs(&[&old, &new], true, true);
+
+    // The same incident as other tools print it. stern with `--color
+    // always --timestamps`, following both pods.
+    let seed_stern = tool_logs(
+        &[&old, &new],
+        Tool::Stern {
+            colours: true,
+            timestamps: Some(SternStamp::Default),
+            all_namespaces: false,
+        },
+    );
+    // `logcli query --forward --include-common-labels --timezone=UTC
+    // --limit=1000 '{namespace="ci", container="gitlab-runner"}'`, stdout
+    // to a file (no colours).
+    let seed_logcli = tool_logs(
+        &[&old, &new],
+        Tool::Logcli {
+            include_common_labels: true,
+            forward: true,
+            colours: false,
+        },
+    );
+    // The same two runner processes, one after the other, as a systemd
+    // service on one VM: `journalctl -u gitlab-runner -o short-iso`
+    // (systemd 252) and the `/var/log/syslog` rsyslog writes (Ubuntu's
+    // traditional template). Only the process ids are new: the lines are
+    // the pods' lines.
+    let (mut vm_old, mut vm_new) = (old.clone(), new.clone());
+    vm_old.set_pid(1234);
+    vm_new.set_pid(4821);
+    let seed_journald = tool_logs(
+        &[&vm_old, &vm_new],
+        Tool::Journalctl {
+            host: "ci-runner-01",
+            format: JournalFormat::ShortIso,
+            all: false,
+            systemd: 252,
+        },
+    );
+    let seed_syslog = tool_logs(
+        &[&vm_old, &vm_new],
+        Tool::Syslog {
+            host: "ci-runner-01",
+            format: SyslogFormat::Traditional,
+        },
+    );
 
     // A healthy runner with `logFormat: json`; registration lines stay in
     // the runner format. Plain `kubectl logs POD` (no stamps, no prefix).
@@ -664,6 +1031,74 @@ pub fn example_logs() -> Vec<(&'static str, String)> {
     del.wait(min(20)).forbidden_cycle("Bm4Kx9TpE");
     let deleted = kubectl_logs(&[&del], false, true);
 
+    // Runner 18.10 fetching jobs through the Job Router (FF_USE_JOB_ROUTER)
+    // with a chart `gitlabUrl` that ends in a slash: the router answers
+    // every GetJob with FailedPrecondition (KAS relaying a 409 from Rails),
+    // the runner locks itself out, rechecks an hour later (discovering the
+    // router again: the discovery is cached for an hour) and fails again.
+    let router_url = "https://gitlab.example.com/";
+    let mut rt = glrt("gitlab-runner-6f9d7c8b4-r4t8w");
+    rt.runner_version("18.10.0", "ac71f4d8");
+    rt.verify("Jr7Kp2WxD", true).start();
+    for hour in 0..2 {
+        if hour == 0 {
+            rt.wait(min(2));
+        } else {
+            rt.wait(min(60)).recheck_url(router_url, "Jr7Kp2WxD");
+        }
+        rt.using_job_router("Jr7Kp2WxD", "wss://kas.gitlab.example.com");
+        for n in 0..3 {
+            if n > 0 {
+                rt.wait(Duration::from_secs(3));
+            }
+            rt.router_error("Jr7Kp2WxD", "FailedPrecondition", "HTTP status code: 409");
+        }
+        rt.lockout_url(router_url, "Jr7Kp2WxD");
+    }
+    let router_409 = kubectl_logs(&[&rt], true, true);
+
+    // A runner that worked until someone edited its config.toml and left
+    // `url = "gitlab.example.com"` without a scheme: the runner reloads the
+    // file, cannot build an HTTP client for that URL, and every job request
+    // fails inside the runner (`client error`) until it locks itself out.
+    let mut ce = glrt("gitlab-runner-59c7d8f6b-c5w2h");
+    ce.verify("Cq5Ln8ZtR", true).start();
+    ce.wait(min(5)).job("Cq5Ln8ZtR", "platform/payments-api");
+    ce.wait(min(20)).config_reloaded();
+    for _ in 0..3 {
+        ce.wait(Duration::from_secs(3));
+        ce.client_error(
+            "Cq5Ln8ZtR",
+            "get client: new client: only http or https scheme supported",
+        );
+    }
+    ce.lockout_url("gitlab.example.com", "Cq5Ln8ZtR");
+    let client_error = kubectl_logs(&[&ce], false, true);
+
+    // Runner 16.3 (chart of that time, legacy registration): the token goes
+    // stale (the runner was deleted in GitLab) and every request gets 403.
+    // Before 16.8 the lockout line names the runner by URL and FULL token.
+    let legacy_token = "FAKEtok1234567890abcdefgh";
+    let legacy_short = &legacy_token[..8];
+    let mut v163 = PodScript::new("gitlab-runner-7b5c9d4f8-l9p3s", t0, colours);
+    v163.runner_version("16.3.0", "8ec04662");
+    v163.register_legacy_16_3("FAKEreg1").start();
+    v163.wait(min(40));
+    for round in 0..2 {
+        if round > 0 {
+            v163.wait(min(60))
+                .recheck_full_token(GITLAB_URL, legacy_token);
+        }
+        for n in 0..3 {
+            if n > 0 {
+                v163.wait(Duration::from_secs(3));
+            }
+            v163.forbidden_16_3(legacy_short);
+        }
+        v163.lockout_full_token(GITLAB_URL, legacy_token);
+    }
+    let pre_16_8 = kubectl_logs(&[&v163], false, true);
+
     vec![
         ("seed-incident.log", seed),
         ("glrt-rotation-lost.log", rotation_lost),
@@ -673,5 +1108,12 @@ pub fn example_logs() -> Vec<(&'static str, String)> {
         ("registration-rejected.log", rejected),
         ("registration-disallowed.log", disallowed),
         ("gitlab-outage.log", outage),
+        ("seed-incident.stern.log", seed_stern),
+        ("seed-incident.logcli.log", seed_logcli),
+        ("seed-incident.journald.log", seed_journald),
+        ("seed-incident.syslog.log", seed_syslog),
+        ("job-router-409.log", router_409),
+        ("client-error-lockout.log", client_error),
+        ("pre-16.8-runner.log", pre_16_8),
     ]
 }

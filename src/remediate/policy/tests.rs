@@ -512,8 +512,15 @@ fn only_a_problem_of_the_runners_own_token_leads_to_an_action() {
         Finding::Unknown,
         Finding::GitlabUnavailable,
         Finding::SavedTokenRemoved,
+        // Locked out, but not by 403s: the lockout's cause decides.
+        Finding::JobRouterError,
+        Finding::ClientError,
+        Finding::ExecutorUnknown,
+        Finding::LockoutUnexplained,
+        Finding::TokenMalformed,
     ] {
         let mut r = stale();
+        r.state = crate::health::State::LockedOut;
         r.finding = f;
         let d = precheck(&p, &r, &local(&h), ts(NOW));
         assert_eq!(refused_by(&d), Some("finding"), "{f:?}");

@@ -500,3 +500,32 @@ async fn a_pod_is_checked_in_code_before_it_is_deleted() {
     );
     wt.cancel();
 }
+
+/// A lockout that Job Router 409s caused looks like the seed incident to
+/// anyone who reads only "is unhealthy and will be disabled": no action.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lockout_job_router_errors_caused_is_not_a_token_problem() {
+    let (w, wt) = world().await;
+    let (pod, _) = seed(&w).await;
+    let (d, token) = daemon(&w, policy(Mode::On, Strategy::Reregister), "medic-a", None).await;
+    wait_metrics(d.addr, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;
+    w.set_idle(&pod, true);
+    w.forge(NS, &pod, "gitlab-runner", STYLE, |s| {
+        for _ in 0..3 {
+            s.router_error("HYErDk_6w", "FailedPrecondition", "HTTP status code: 409");
+        }
+        s.lockout("HYErDk_6w");
+    });
+    let m = wait_metrics(d.addr, "a refusal on the finding", |m| {
+        decisions(m, "refuse", "finding") >= 1.0
+    })
+    .await;
+    assert!(state_is(&m, "HYErDk_6w", "locked_out"), "{m}");
+    assert!(
+        m.contains("runner=\"HYErDk_6w\",diagnosis=\"job_router_error\"} 1"),
+        "{m}"
+    );
+    assert_no_action(&w);
+    token.cancel();
+    wt.cancel();
+}
