@@ -1,4 +1,5 @@
-//! The catalogue of runner messages (reference: runner-log-messages.md),
+//! The catalogue of runner messages (every wording by version:
+//! `docs/runner-versions.md` and `classify/versions.rs`),
 //! rendered in every format, with and without colours and timestamps.
 
 use std::time::Duration;

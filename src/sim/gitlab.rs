@@ -1,6 +1,6 @@
 //! An in-process GitLab (HTTP/1.1 on 127.0.0.1:0) for the runner APIs
 //! runner-medic calls, with GitLab's status codes and error bodies
-//! (`reference/apis.md` §8): `GET /api/v4/version`, `POST /api/graphql`
+//! (as GitLab's REST and GraphQL API documentation describes them): `GET /api/v4/version`, `POST /api/graphql`
 //! (runner lookup with `shortSha`, cursor pagination), `GET /api/v4/runners`
 //! (`x-next-page`), `GET|DELETE /api/v4/runners/:id`,
 //! `POST /api/v4/runners/:id/reset_authentication_token`,

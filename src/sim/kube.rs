@@ -6,7 +6,8 @@
 //! applied at second precision and inclusive, `previous`, the 400/404
 //! `Status` bodies). Faults from `sim::cluster::Fault` are injected per request.
 //!
-//! Served by `sim::cluster`'s state; see `reference/apis.md` §1-2 and §11.
+//! Served by `sim::cluster`'s state (the wire format is the Kubernetes API
+//! reference's: pods, logs, Events, Leases, ConfigMaps, Secrets, Deployments).
 
 mod handlers;
 mod logs;

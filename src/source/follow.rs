@@ -2,7 +2,8 @@
 //! reconnects, container restarts and silences included, nothing counted
 //! twice and nothing skipped that the API can still serve.
 //!
-//! The algorithm (design §7, `reference/apis.md` §1): `follow=true&
+//! The algorithm (`docs/architecture.md`, "Resume without loss or
+//! duplicates"; the kubelet's `GET /api/v1/namespaces/{ns}/pods/{pod}/log`): `follow=true&
 //! timestamps=true`; on every reconnect `sinceTime` is the last timestamp
 //! truncated to the second and [`Checkpoint`] drops exactly the replayed
 //! lines. When the container restarted once, the previous instance's tail

@@ -197,3 +197,66 @@ fn the_readme_configuration_example_is_a_valid_config_file() {
         Some("group:platform/ci,project:tools/ci")
     );
 }
+
+/// Every file the docs and comments point a reader at exists in the
+/// repository: no `design §N`, `reference/...` or `../shared` that only the
+/// authors' machines have, and every relative Markdown link resolves.
+#[test]
+fn docs_and_comments_point_only_at_files_in_the_repository() {
+    let root = crate::common::root();
+    let mut files = Vec::new();
+    let mut stack = vec![
+        root.join("src"),
+        root.join("docs"),
+        root.join("tests/it"),
+        root.join("benches"),
+        root.join("alerts"),
+        root.join("deploy"),
+    ];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("rs" | "md" | "yml" | "yaml" | "sh" | "py")
+            ) {
+                files.push(path);
+            }
+        }
+    }
+    files.push(root.join("README.md"));
+    let mut problems = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).expect("read");
+        // This test names the patterns it looks for.
+        if path.ends_with("tests/it/docs.rs") {
+            continue;
+        }
+        for needle in [
+            "design §",
+            "reference/apis",
+            "runner-log-messages",
+            "../shared",
+        ] {
+            if text.contains(needle) {
+                problems.push(format!("{}: cites {needle:?}", path.display()));
+            }
+        }
+        if path.extension().and_then(|e| e.to_str()) == Some("md") {
+            let dir = path.parent().expect("parent");
+            for link in text.split("](").skip(1) {
+                let target = link.split(')').next().unwrap_or("");
+                let target = target.split('#').next().unwrap_or("");
+                if target.is_empty() || target.contains("://") || target.starts_with("mailto:") {
+                    continue;
+                }
+                if !dir.join(target).exists() {
+                    problems.push(format!("{}: broken link {target:?}", path.display()));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
