@@ -119,18 +119,18 @@ impl AdminState {
 
 /// The admin server could not start.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot listen on {addr}: {source}")]
+#[error("cannot listen on {addr}: {error}")]
 pub struct BindError {
     addr: SocketAddr,
-    #[source]
-    source: std::io::Error,
+    // In the message, not exposed as a source: printed once.
+    error: std::io::Error,
 }
 
 /// Binds the listening socket (separately, so a bad address fails early).
 pub async fn bind(addr: SocketAddr) -> Result<TcpListener, BindError> {
     TcpListener::bind(addr)
         .await
-        .map_err(|source| BindError { addr, source })
+        .map_err(|error| BindError { addr, error })
 }
 
 /// Connections served at once for any path.

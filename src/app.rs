@@ -536,3 +536,39 @@ fn check_config(a: CheckConfigArgs) -> anyhow::Result<ExitCode> {
         }
     }
 }
+
+/// An error and its causes on one line, each cause once: many errors
+/// (kube's, io's) already repeat their source in their own message, so a
+/// cause whose text is already there is not printed again.
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let c = cause.to_string();
+        if text.contains(&c) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&c);
+    }
+    text
+}
+
+#[cfg(test)]
+mod error_text_tests {
+    use super::error_text;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer: {0}")]
+    struct Repeats(#[source] std::io::Error);
+
+    #[test]
+    fn every_cause_is_printed_once() {
+        let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let e = anyhow::Error::new(Repeats(io())).context("cannot start");
+        assert_eq!(error_text(&e), "cannot start: outer: no such file");
+        let e = anyhow::Error::new(io()).context("cannot read x");
+        assert_eq!(error_text(&e), "cannot read x: no such file");
+    }
+}

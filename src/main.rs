@@ -15,7 +15,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             // File names and contents can carry terminal escapes.
-            let text = format!("{e:#}");
+            let text = runner_medic::app::error_text(&e);
             eprintln!(
                 "runner-medic: error: {}",
                 runner_medic::redact::escape_controls(&text)

@@ -355,10 +355,17 @@ pub struct Store {
 pub enum StoreError {
     /// The API call failed.
     #[error("history ConfigMap {CONFIGMAP}: {0}")]
-    Kube(#[from] kube::Error),
+    // In the message, not exposed as a source: printed once.
+    Kube(kube::Error),
     /// Concurrent writers kept winning.
     #[error("history ConfigMap {CONFIGMAP}: gave up after repeated write conflicts")]
     Conflict,
+}
+
+impl From<kube::Error> for StoreError {
+    fn from(e: kube::Error) -> StoreError {
+        StoreError::Kube(e)
+    }
 }
 
 impl Store {

@@ -52,13 +52,13 @@ pub struct StreamId {
 /// The positions file could not be used.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "watch.state_file: cannot {action} {path}: {source}; mount a writable volume there (an emptyDir survives container restarts) or remove the setting"
+    "watch.state_file: cannot {action} {path}: {error}; mount a writable volume there (an emptyDir survives container restarts) or remove the setting"
 )]
 pub struct PositionsError {
     action: &'static str,
     path: String,
-    #[source]
-    source: std::io::Error,
+    // In the message, not exposed as a source: printed once.
+    error: std::io::Error,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -110,7 +110,7 @@ impl Positions {
                 return Err(PositionsError {
                     action: "use",
                     path: path.display().to_string(),
-                    source: std::io::Error::new(
+                    error: std::io::Error::new(
                         std::io::ErrorKind::InvalidInput,
                         "it is not a regular file (a directory, FIFO, socket or device)",
                     ),
@@ -128,7 +128,7 @@ impl Positions {
                 return Err(PositionsError {
                     action: "read",
                     path: path.display().to_string(),
-                    source,
+                    error: source,
                 });
             }
         };
@@ -140,10 +140,10 @@ impl Positions {
                 changed: true,
             }),
         };
-        p.save().map_err(|source| PositionsError {
+        p.save().map_err(|error| PositionsError {
             action: "write",
             path: path.display().to_string(),
-            source,
+            error,
         })?;
         tracing::info!(path = %path.display(), streams = loaded, "read positions");
         Ok(p)

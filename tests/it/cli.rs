@@ -534,3 +534,24 @@ fn an_http_gitlab_url_is_refused_without_gitlab_allow_http() {
         );
     }
 }
+
+/// An error's cause is printed once, also when a library repeats its
+/// source in its own message (kube's configuration errors do).
+#[test]
+fn errors_print_each_cause_once() {
+    let out = crate::common::bin::run(&["watch", "--listen", "127.0.0.1:0"], None);
+    let err = crate::common::bin::stderr(&out);
+    assert!(!out.status.success(), "{err}");
+    let line = err.lines().last().unwrap_or("");
+    assert!(
+        line.starts_with("runner-medic: error: no Kubernetes cluster"),
+        "{err}"
+    );
+    for piece in line.split(": ").filter(|p| p.len() > 20) {
+        assert_eq!(
+            line.matches(piece).count(),
+            1,
+            "{piece:?} repeated in {line}"
+        );
+    }
+}
