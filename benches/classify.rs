@@ -68,7 +68,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("parse+classify+health", |b| {
         let config = Config::default();
         b.iter(|| {
-            let mut a = Analyzer::new(&config, "gitlab-runner");
+            let mut a = Analyzer::new(&config.classifier, config.health.clone(), "gitlab-runner");
             let origin = a.origin_for("gitlab-runner-7d9c6b5f4-pod0x");
             for l in &lines {
                 a.line(l, false, &origin);
@@ -115,7 +115,7 @@ fn distinct_runners(c: &mut Criterion) {
     g.throughput(Throughput::Elements(RUNNERS as u64));
     g.bench_function("100k_distinct_runners", |b| {
         b.iter(|| {
-            let mut a = Analyzer::new(&config, "gitlab-runner");
+            let mut a = Analyzer::new(&config.classifier, config.health.clone(), "gitlab-runner");
             let origin = a.origin_for("gitlab-runner-7d9c6b5f4-p0000");
             for l in &lines {
                 a.line(l, false, &origin);

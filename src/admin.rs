@@ -38,8 +38,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 
+use crate::analyze::Snapshot;
 use crate::metrics::{CONTENT_TYPE, Metrics};
-use crate::pipeline::Snapshot;
 
 /// Response body.
 pub type Body = BoxBody<Bytes, Infallible>;

@@ -20,10 +20,22 @@ use serde::Serialize;
 
 pub use report::{Report, RunnerReport};
 
+/// What the daemon publishes after each batch of lines: the latest report
+/// and whether the first pod list was read (for the admin server and the
+/// remediation controller, which read it, not the pipeline that writes it).
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Runners and their diagnoses.
+    pub report: Arc<Report>,
+    /// The initial pod list was synced.
+    pub synced: bool,
+    /// Every runner, for the remediation controller.
+    pub runners: Arc<Vec<crate::health::RunnerView>>,
+}
+
 use crate::classify::Classifier;
-use crate::config::Config;
 use crate::event::{Class, Format};
-use crate::health::Tracker;
+use crate::health::{HealthConfig, Tracker};
 use crate::line::{LineSplitter, MAX_LINE_BYTES, Origin};
 use crate::parse::Parser;
 
@@ -73,12 +85,13 @@ pub struct Analyzer {
 }
 
 impl Analyzer {
-    /// An analyzer for pods of `namespace` (empty when unknown).
-    pub fn new(config: &Config, namespace: &str) -> Analyzer {
+    /// An analyzer for pods of `namespace` (empty when unknown), with the
+    /// rules and health settings to use.
+    pub fn new(classifier: &Classifier, health: HealthConfig, namespace: &str) -> Analyzer {
         Analyzer {
-            classifier: config.classifier.clone(),
+            classifier: classifier.clone(),
             parser: Parser::new(),
-            tracker: Tracker::new(config.health.clone()),
+            tracker: Tracker::new(health),
             namespace: namespace.into(),
             origins: HashMap::new(),
             last_origin: None,

@@ -72,7 +72,8 @@ fn analyze(a: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     for path in &a.inputs {
         inputs.push((path, open(path)?));
     }
-    let mut analyzer = Analyzer::new(&config, &a.namespace).with_input_format(a.input_format);
+    let mut analyzer = Analyzer::new(&config.classifier, config.health.clone(), &a.namespace)
+        .with_input_format(a.input_format);
     for (path, (reader, size)) in inputs {
         let pod = match &a.pod {
             Some(p) => p.clone(),
@@ -492,7 +493,7 @@ fn demo(a: DemoArgs) -> anyhow::Result<ExitCode> {
                     path.display()
                 );
             }
-            Some(crate::remediate::gitlab::Secret::new(&text))
+            Some(crate::redact::Secret::new(&text))
         }
         None => None,
     };

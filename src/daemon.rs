@@ -27,7 +27,7 @@ use crate::config::DaemonSettings;
 use crate::health::HealthConfig;
 use crate::metrics::Metrics;
 use crate::pipeline::{Change, Pipeline, PipelineConfig, Snapshot};
-use crate::remediate::gitlab::Secret;
+use crate::redact::Secret;
 use crate::remediate::lease::Elector;
 use crate::remediate::policy::Mode;
 use crate::remediate::{Controller, ControllerIo, RemediationConfig};

@@ -1200,6 +1200,35 @@ pub struct RunnerView {
 }
 
 impl RunnerView {
+    /// A runner nothing is known about yet (state `unknown`, no pods, no
+    /// lines); fill in what is known with struct update syntax.
+    pub fn new(key: RunnerKey) -> RunnerView {
+        RunnerView {
+            key,
+            pods: Vec::new(),
+            state: State::Unknown,
+            since: None,
+            first_forbidden: None,
+            last_forbidden: None,
+            consecutive_forbidden: 0,
+            first_success: None,
+            last_success: None,
+            job_requests_ok: 0,
+            first_seen: None,
+            last_seen: None,
+            workflow: Workflow::Unknown,
+            registration_token: false,
+            fleet_incident: false,
+            superseded_by: None,
+            verify_rejections: 0,
+            first_verify_rejected: None,
+            finding: Finding::Unknown,
+            rotated_to: None,
+            containers: Vec::new(),
+            bound_pods: Vec::new(),
+        }
+    }
+
     /// The pod that logged it last.
     pub fn pod(&self) -> &str {
         self.pods.last().map_or("", |p| p)

@@ -274,6 +274,17 @@ pub struct BuildLabels {
 
 // === the metrics ===
 
+/// Every `result` of `runner_medic_webhook_requests_total`.
+pub const WEBHOOK_RESULTS: [&str; 7] = [
+    "accepted",
+    "resolved",
+    "unauthorized",
+    "too_large",
+    "malformed",
+    "unknown_runner",
+    "busy",
+];
+
 /// Every metric family. Cheap to clone (handles are shared).
 #[derive(Debug, Clone)]
 pub struct Metrics {
@@ -545,7 +556,7 @@ impl Metrics {
         for reason in Refusal::ALL {
             let _ = m.runners_refused.get_or_create(&RefusalLabels { reason });
         }
-        for result in crate::admin::webhook::RESULTS {
+        for result in WEBHOOK_RESULTS {
             let _ = m.webhook_requests.get_or_create(&ResultLabels { result });
         }
         m

@@ -19,7 +19,7 @@ use crate::analyze::{InputStats, Report};
 use crate::classify::Classifier;
 use crate::event::Class;
 use crate::health::{
-    Diagnosis, HealthConfig, PodLimits, Refusal, RunnerKey, RunnerView, State, Tracker, Transition,
+    Diagnosis, HealthConfig, PodLimits, Refusal, RunnerKey, State, Tracker, Transition,
 };
 use crate::metrics::{Channel, Metrics, RunnerSeries};
 use crate::parse::Parser;
@@ -66,17 +66,7 @@ pub struct Change {
     pub diagnosis: Diagnosis,
 }
 
-/// What the admin server shows: the latest report and whether the first
-/// pod list was read.
-#[derive(Debug, Clone)]
-pub struct Snapshot {
-    /// Runners and their diagnoses.
-    pub report: Arc<Report>,
-    /// The initial pod list was synced.
-    pub synced: bool,
-    /// Every runner, for the remediation controller.
-    pub runners: Arc<Vec<RunnerView>>,
-}
+pub use crate::analyze::Snapshot;
 
 /// The pipeline's state.
 pub struct Pipeline {

@@ -8,9 +8,11 @@
 //! [`crate::event::RunnerId`].
 
 use std::borrow::Cow;
+use std::fmt;
 use std::sync::LazyLock;
 
 use regex::Regex;
+use serde::Deserialize;
 
 /// What replaces a token body.
 pub const MASK: &str = "[REDACTED]";
@@ -55,6 +57,36 @@ fn might_hold_token(text: &str) -> bool {
         || memchr::memmem::find(b, b"OKEN").is_some()
         || memchr::memmem::find(b, b"earer").is_some()
         || memchr::memmem::find(b, b"healthy").is_some()
+}
+
+/// A secret (an access or runner token) read from a file or the
+/// environment, or issued by GitLab: its `Debug` never shows it, and it is
+/// only read through [`Secret::expose`].
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a token (surrounding whitespace removed).
+    pub fn new(s: &str) -> Secret {
+        Secret(s.trim().to_owned())
+    }
+
+    /// The token, to put in a request header (only).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[REDACTED]")
+    }
 }
 
 /// Escapes control characters (C0 but newline and tab, DEL, and C1) as

@@ -23,6 +23,7 @@ pub mod lease;
 pub mod pods;
 pub mod policy;
 pub mod secret;
+pub mod strategy;
 pub mod verify;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -33,11 +34,11 @@ use jiff::Timestamp;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+use crate::analyze::Snapshot;
 use crate::event::RunnerId;
 use crate::event::Workflow;
 use crate::health::{RunnerKey, RunnerView, State};
 use crate::metrics::Metrics;
-use crate::pipeline::Snapshot;
 use audit::Audit;
 use gitlab::{Gitlab, GitlabConfig};
 use history::{Store, WorkloadHistory};

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::analyze::RunnerReport;
-use crate::pipeline::Snapshot;
+use crate::analyze::Snapshot;
 
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -17,10 +17,10 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use super::Body;
+use crate::analyze::Snapshot;
 use crate::event::RunnerId;
-use crate::pipeline::Snapshot;
+use crate::redact::Secret;
 use crate::remediate::AlertRequest;
-use crate::remediate::gitlab::Secret;
 
 /// How long an authenticated caller may take to send its body (a slow
 /// sender would otherwise hold a connection slot for as long as it likes).
@@ -103,16 +103,9 @@ fn constant_time_eq(presented: &[u8], expected: &[u8]) -> bool {
 #[derive(Debug, Clone, Copy)]
 struct ResolvedOnly;
 
-/// Every `result` of `runner_medic_webhook_requests_total`.
-pub const RESULTS: [&str; 7] = [
-    "accepted",
-    "resolved",
-    "unauthorized",
-    "too_large",
-    "malformed",
-    "unknown_runner",
-    "busy",
-];
+/// Every `result` of `runner_medic_webhook_requests_total` (declared with
+/// the metric, so that `metrics` needs nothing from `admin`).
+pub use crate::metrics::WEBHOOK_RESULTS as RESULTS;
 
 /// Handles one webhook request.
 pub async fn handle(

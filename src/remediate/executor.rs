@@ -13,7 +13,7 @@ use super::history::{self, InFlight, Outcome, Step};
 use super::pods::{Owner, PodRef};
 use super::policy::{Decision, RestartMethod, Strategy};
 use super::verify::{self, Verified};
-use crate::event::{RunnerId, Workflow};
+use crate::event::RunnerId;
 use crate::health::{RunnerKey, RunnerView, State};
 
 /// What the preflight found, for the steps.
@@ -574,34 +574,15 @@ impl Controller {
             return v.clone();
         }
         RunnerView {
-            key: RunnerKey {
+            pods: f.pods.iter().map(|(n, _)| Arc::from(n.as_str())).collect(),
+            state: State::Forbidden,
+            ..RunnerView::new(RunnerKey {
                 namespace: namespace.into(),
                 workload: workload.into(),
                 runner: id.unwrap_or_else(|| {
                     RunnerId::normalize("unknown0").unwrap_or_else(|| unreachable!())
                 }),
-            },
-            pods: f.pods.iter().map(|(n, _)| Arc::from(n.as_str())).collect(),
-            state: State::Forbidden,
-            since: None,
-            first_forbidden: None,
-            last_forbidden: None,
-            consecutive_forbidden: 0,
-            first_success: None,
-            last_success: None,
-            job_requests_ok: 0,
-            first_seen: None,
-            last_seen: None,
-            workflow: Workflow::Unknown,
-            registration_token: false,
-            fleet_incident: false,
-            superseded_by: None,
-            verify_rejections: 0,
-            first_verify_rejected: None,
-            finding: crate::health::Finding::Unknown,
-            rotated_to: None,
-            containers: Vec::new(),
-            bound_pods: Vec::new(),
+            })
         }
     }
 

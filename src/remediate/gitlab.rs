@@ -24,33 +24,7 @@ use crate::event::RunnerId;
 use crate::metrics::Metrics;
 use crate::redact::redact;
 
-/// A secret read from a file or the environment, or issued by GitLab.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a token (surrounding whitespace removed).
-    pub fn new(s: &str) -> Secret {
-        Secret(s.trim().to_owned())
-    }
-
-    /// The token, to put in a request header (only).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// Empty.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[REDACTED]")
-    }
-}
+pub use crate::redact::Secret;
 
 /// Which runners the lookup lists.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -20,7 +20,7 @@ use kube::Api;
 use kube::api::{ObjectMeta, PostParams};
 use serde::{Deserialize, Serialize};
 
-use super::policy::Strategy;
+use super::strategy::Strategy;
 
 /// The ConfigMap that holds the history.
 pub const CONFIGMAP: &str = "runner-medic-state";

@@ -15,78 +15,13 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::gitlab::RunnerRecord;
 use super::history::WorkloadHistory;
+pub use super::strategy::{Mode, RestartMethod, Strategy};
 use crate::event::Workflow;
 use crate::health::{Finding, RunnerView};
-
-/// Whether remediation runs at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum Mode {
-    /// Never (the default).
-    #[default]
-    Off,
-    /// Decide and record, mutate nothing.
-    DryRun,
-    /// Act.
-    On,
-}
-
-impl Mode {
-    /// The stable name (as on the command line).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Off => "off",
-            Mode::DryRun => "dry-run",
-            Mode::On => "on",
-        }
-    }
-}
-
-/// What remediation does.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, clap::ValueEnum,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum Strategy {
-    /// Restart the runner's pods (safe everywhere; fixes transient state only).
-    #[default]
-    Restart,
-    /// The seed runbook, legacy registration-token workflow only: delete the
-    /// runner in GitLab, then restart the pods so they register anew.
-    Reregister,
-    /// `glrt-` workflow: reset the runner's token, write it to the Secret,
-    /// restart.
-    Rotate,
-    /// `glrt-` workflow: create a new runner, write its token to the Secret,
-    /// restart, delete the old runner.
-    Recreate,
-}
-
-impl Strategy {
-    /// The stable name (metrics label).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Strategy::Restart => "restart",
-            Strategy::Reregister => "reregister",
-            Strategy::Rotate => "rotate",
-            Strategy::Recreate => "recreate",
-        }
-    }
-
-    /// Whether the strategy changes anything in GitLab.
-    pub fn mutates_gitlab(self) -> bool {
-        !matches!(self, Strategy::Restart)
-    }
-
-    /// Issues a new token and writes it to the runner's Secret.
-    pub fn writes_secret(self) -> bool {
-        matches!(self, Strategy::Rotate | Strategy::Recreate)
-    }
-}
 
 /// Whether a runner is a candidate for `strategy`: its token is rejected
 /// on job requests, or (token strategies only) its pod's verification of
@@ -99,17 +34,6 @@ pub fn is_candidate(strategy: Strategy, r: &RunnerView) -> bool {
         || (strategy.writes_secret()
             && r.state == crate::health::State::RegistrationFailing
             && r.verify_rejections > 0)
-}
-
-/// How pods are restarted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum RestartMethod {
-    /// Delete the runner's pods one by one, each with a UID precondition.
-    #[default]
-    Delete,
-    /// Patch the owning Deployment like `kubectl rollout restart`.
-    Rollout,
 }
 
 /// The remediation policy's settings.

@@ -74,33 +74,19 @@ mod tests {
     }
 
     fn view(id: &str, pod: &str, state: State, first_seen: &str, ok: u64) -> RunnerView {
+        let key = |id: &str| RunnerKey {
+            namespace: "gitlab-runner".into(),
+            workload: "gitlab-runner".into(),
+            runner: RunnerId::normalize(id).unwrap(),
+        };
         RunnerView {
-            key: RunnerKey {
-                namespace: "gitlab-runner".into(),
-                workload: "gitlab-runner".into(),
-                runner: RunnerId::normalize(id).unwrap(),
-            },
             pods: vec![Arc::from(pod)],
             state,
-            since: None,
-            first_forbidden: None,
-            last_forbidden: None,
-            consecutive_forbidden: 0,
-            first_success: None,
-            last_success: None,
             job_requests_ok: ok,
             first_seen: Some(ts(first_seen)),
             workflow: Workflow::Legacy,
-            registration_token: false,
-            fleet_incident: false,
-            superseded_by: None,
-            verify_rejections: 0,
-            first_verify_rejected: None,
             last_seen: Some(ts(first_seen)),
-            finding: crate::health::Finding::Unknown,
-            rotated_to: None,
-            containers: Vec::new(),
-            bound_pods: Vec::new(),
+            ..RunnerView::new(key(id))
         }
     }
 

@@ -26,6 +26,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use k8s_openapi::api::core::v1::Pod;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -282,6 +283,26 @@ fn status(
     json(
         StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         &v,
+    )
+}
+
+// Shared by the route modules (here, so that they import only their
+// parent, never each other).
+
+/// A pod as JSON, with `kind` and `apiVersion`.
+pub(super) fn to_json(p: &Pod) -> serde_json::Value {
+    let mut v = serde_json::to_value(p).unwrap_or_default();
+    v["kind"] = "Pod".into();
+    v["apiVersion"] = "v1".into();
+    v
+}
+
+pub(super) fn pod_not_found(name: &str) -> Response<Body> {
+    status(
+        404,
+        "NotFound",
+        &format!("pods \"{name}\" not found"),
+        Some(serde_json::json!({"name": name, "kind": "pods"})),
     )
 }
 

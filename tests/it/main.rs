@@ -10,6 +10,7 @@ mod cli;
 mod docs;
 mod examples;
 mod gitlab_client;
+mod layers;
 mod remediation;
 mod remediation_glrt;
 mod sim_kubectl;

@@ -14,11 +14,6 @@ const NOW: &str = "2026-03-02T10:30:00Z";
 
 fn stale() -> RunnerView {
     RunnerView {
-        key: RunnerKey {
-            namespace: "gitlab-runner".into(),
-            workload: "gitlab-runner".into(),
-            runner: RunnerId::normalize("HYErDk_6w").unwrap(),
-        },
         pods: vec![Arc::from("gitlab-runner-7d9c6b5f4-x2x7k")],
         state: State::LockedOut,
         since: Some(ts("2026-03-02T10:02:20Z")),
@@ -30,16 +25,14 @@ fn stale() -> RunnerView {
         job_requests_ok: 10,
         first_seen: Some(ts("2026-03-02T09:00:00Z")),
         workflow: Workflow::Legacy,
-        registration_token: false,
-        fleet_incident: false,
-        superseded_by: None,
-        verify_rejections: 0,
-        first_verify_rejected: None,
         last_seen: Some(ts("2026-03-02T10:02:20Z")),
         finding: crate::health::Finding::StaleToken,
-        rotated_to: None,
         containers: vec![Arc::from("gitlab-runner")],
-        bound_pods: Vec::new(),
+        ..RunnerView::new(RunnerKey {
+            namespace: "gitlab-runner".into(),
+            workload: "gitlab-runner".into(),
+            runner: RunnerId::normalize("HYErDk_6w").unwrap(),
+        })
     }
 }
 

@@ -4,7 +4,7 @@ use http::{Method, Response, StatusCode};
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Pod;
 
-use super::{Body, Ctx, Req, full, json, logs, objects, status, watch};
+use super::{Body, Ctx, Req, full, json, logs, objects, pod_not_found, status, to_json, watch};
 use crate::sim::cluster::Fault;
 
 pub(super) async fn handle(ctx: &Ctx, r: Req<'_>) -> Response<Body> {
@@ -100,23 +100,6 @@ async fn pods(ctx: &Ctx, r: &Req<'_>, ns: Option<&str>) -> Response<Body> {
             "metadata": {"resourceVersion": rv.to_string()},
             "items": items.iter().map(to_json).collect::<Vec<_>>(),
         }),
-    )
-}
-
-/// A pod as JSON, with `kind` and `apiVersion`.
-pub(super) fn to_json(p: &Pod) -> serde_json::Value {
-    let mut v = serde_json::to_value(p).unwrap_or_default();
-    v["kind"] = "Pod".into();
-    v["apiVersion"] = "v1".into();
-    v
-}
-
-pub(super) fn pod_not_found(name: &str) -> Response<Body> {
-    status(
-        404,
-        "NotFound",
-        &format!("pods \"{name}\" not found"),
-        Some(serde_json::json!({"name": name, "kind": "pods"})),
     )
 }
 
@@ -257,4 +240,4 @@ fn group_resources(group: &str, version: &str) -> Option<serde_json::Value> {
 
 // === label selectors ===
 
-pub use crate::selector::Selector;
+use crate::selector::Selector;

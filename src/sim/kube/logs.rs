@@ -7,9 +7,8 @@ use http::{Response, StatusCode};
 use hyper::body::Frame;
 use jiff::{Timestamp, ToSpan};
 
-use super::handlers::pod_not_found;
 use super::watch::channel_body;
-use super::{Body, Ctx, Req, full, status};
+use super::{Body, Ctx, Req, full, pod_not_found, status};
 use crate::sim::cluster::{ContainerPhase, Fault, InstanceLog};
 use crate::sim::render::kube_prefix;
 

@@ -5,8 +5,7 @@
 
 use http::{Method, Response, StatusCode};
 
-use super::handlers::{pod_not_found, to_json};
-use super::{Body, Ctx, Req, json, status};
+use super::{Body, Ctx, Req, json, pod_not_found, status, to_json};
 use crate::sim::cluster::ApiEvent;
 
 /// `(group suffix for messages, apiVersion, Kind)` of a plural resource.

@@ -8,8 +8,9 @@ use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
 use tokio::sync::mpsc;
 
-use super::handlers::{Selector, to_json};
+use super::to_json;
 use super::{Body, Ctx, Req};
+use crate::selector::Selector;
 use crate::sim::cluster::{Fault, WatchRecord};
 
 /// A response whose body is fed through a channel; dropping the sender
