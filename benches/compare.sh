@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side throughput/memory report: runner-medic vs ripgrep (literal
-# anchors only, one thread) vs the straightforward Python classifier.
+# anchors only, one thread: all the rules' anchors, and the four that the
+# stale-token incident needs) vs the straightforward Python classifier and
+# the leanest one an operator might write (six literal rules).
 #
 #   bash benches/compare.sh [SIZE_MB]        (default 200; BENCH_RUNS=3)
 #
@@ -107,13 +109,20 @@ measure runner-medic "0" "$BIN" analyze --output json "$CORPUS"
 MEDIC_T=$BEST MEDIC_RSS=$MAXRSS
 measure ripgrep "0 1" rg -c -F -j1 "${RG_ARGS[@]}" "$CORPUS"
 RG_T=$BEST RG_RSS=$MAXRSS
+measure ripgrep-4 "0 1" rg -c -F -j1 -e "Checking for jobs" -e "and will be disabled" \
+    -e "Registering runner" -e "Verifying runner" "$CORPUS"
+RG4_T=$BEST RG4_RSS=$MAXRSS
 measure python "0" python3 benches/classify.py "$CORPUS"
 PY_T=$BEST PY_RSS=$MAXRSS
+measure python-lean "0" python3 benches/classify_lean.py "$CORPUS"
+LEAN_T=$BEST LEAN_RSS=$MAXRSS
 
 awk -v bytes="$BYTES" \
     -v mt="$MEDIC_T" -v mr="$MEDIC_RSS" \
     -v rt="$RG_T" -v rr="$RG_RSS" \
     -v pt="$PY_T" -v pr="$PY_RSS" \
+    -v r4t="$RG4_T" -v r4r="$RG4_RSS" \
+    -v lt="$LEAN_T" -v lr="$LEAN_RSS" \
     -v anchors="$((${#RG_ARGS[@]} / 2))" '
 function t(x) { return x < 0.001 ? 0.001 : x }
 function row(name, secs, rss) {
@@ -124,11 +133,17 @@ BEGIN {
     printf "\n%-34s %10s %10s %12s\n", "tool", "best s", "MB/s", "max RSS MiB"
     row("runner-medic analyze --output json", mt, mr)
     row("rg -c -F -j1 (" anchors " anchors)", rt, rr)
+    row("rg -c -F -j1 (4 anchors)", r4t, r4r)
     row("python3 benches/classify.py", pt, pr)
+    row("python3 benches/classify_lean.py", lt, lr)
     vs_py = t(pt) / t(mt)
+    vs_lean = t(lt) / t(mt)
     vs_rg = t(rt) / t(mt)
-    printf "\nrunner-medic / python  : %7.2fx  (target >= 10x)    %s\n", vs_py, verdict(vs_py >= 10)
-    printf "runner-medic / ripgrep : %7.2fx  (target >= 0.25x)  %s\n", vs_rg, verdict(vs_rg >= 0.25)
-    printf "runner-medic max RSS   : %7.1f MiB (target < 32 MiB) %s\n", mr / 1024, verdict(mr < 32 * 1024)
+    vs_rg4 = t(r4t) / t(mt)
+    printf "\nrunner-medic / python       : %7.2fx  (target >= 25x)   %s\n", vs_py, verdict(vs_py >= 25)
+    printf "runner-medic / python lean  : %7.2fx\n", vs_lean
+    printf "runner-medic / ripgrep      : %7.2fx  (target >= 0.5x)  %s\n", vs_rg, verdict(vs_rg >= 0.5)
+    printf "runner-medic / ripgrep (4)  : %7.2fx\n", vs_rg4
+    printf "runner-medic max RSS        : %7.1f MiB (target < 32 MiB) %s\n", mr / 1024, verdict(mr < 32 * 1024)
 }'
 exit 0

@@ -37,6 +37,11 @@ enum Stop {
     Interrupted,
 }
 
+/// The steps failed for `why`.
+fn failed(why: impl Into<String>) -> Stop {
+    Stop::Done(Outcome::Failed, why.into())
+}
+
 impl Controller {
     /// Starts and runs a remediation that the policy approved.
     pub(super) async fn execute(
@@ -360,7 +365,7 @@ impl Controller {
 
         if f.strategy.mutates_gitlab()
             && !matches!(f.strategy, Strategy::Reregister)
-            && let Some(stop) = self.token_steps(key, namespace, token).await
+            && let Err(stop) = self.token_steps(key, namespace, token).await
         {
             return stop;
         }
@@ -589,149 +594,131 @@ impl Controller {
     /// The token steps of `rotate` / `recreate` (the `glrt-` workflow): a
     /// new token from GitLab, then the Secret. Nothing is written to the
     /// Secret unless GitLab issued a token; the token lives only in memory
-    /// until it is in the Secret. `None`: go on with the restart.
+    /// until it is in the Secret. `Ok`: go on with the restart.
     async fn token_steps(
         &mut self,
         key: &str,
         namespace: &str,
         token: &CancellationToken,
-    ) -> Option<Stop> {
-        let f = self.flight(key)?;
+    ) -> Result<(), Stop> {
+        let Some(f) = self.flight(key) else {
+            return Ok(());
+        };
         if f.done.contains(&Step::SecretWritten) {
-            return None;
+            return Ok(());
         }
         if !self.still_leader() || token.is_cancelled() {
-            return Some(Stop::Interrupted);
+            return Err(Stop::Interrupted);
         }
-        let runner = f.runner.clone();
-        let cluster = self.cluster(namespace);
-        let reference = f.owner.as_ref().map(|(k, n)| cluster.reference(k, n));
         let (Some(gitlab), Some(secret_name)) = (self.gitlab.clone(), f.secret.clone()) else {
-            return Some(Stop::Done(
-                Outcome::Failed,
-                "no GitLab or no runner Secret known; nothing was changed".into(),
+            return Err(failed(
+                "no GitLab or no runner Secret known; nothing was changed",
             ));
         };
-        if let Err(why) = self.guard(&f, namespace, "issuing a new token").await {
-            return Some(Stop::Done(Outcome::Refused, why));
-        }
+        self.guard(&f, namespace, "issuing a new token")
+            .await
+            .map_err(|why| Stop::Done(Outcome::Refused, why))?;
         let issued = match self.tokens.remove(key) {
             Some(t) => t,
-            None => {
-                // A reset of the old runner (rotate), a new runner
-                // (recreate), or, resuming a recreate whose token was lost
-                // with a restart, a reset of the new one.
-                let target = match f.strategy {
-                    Strategy::Rotate => f.gitlab_id,
-                    _ => f.new_gitlab_id,
-                };
-                match target {
-                    Some(id) => match gitlab.reset_token(id).await {
-                        Ok(t) => {
-                            let note = format!(
-                                "GitLab issued a new authentication token for runner {runner} (GitLab id {id}); the old one no longer works"
-                            );
-                            self.audit
-                                .step(reference.as_ref(), &runner, "TokenReset", &note, false)
-                                .await;
-                            self.mark(key, Step::TokenIssued, |_| {}).await;
-                            t.token
-                        }
-                        Err(e) => {
-                            return Some(Stop::Done(
-                                Outcome::Failed,
-                                format!(
-                                    "GitLab refused to reset the token of GitLab runner {id}: {e}; the Secret was not changed"
-                                ),
-                            ));
-                        }
-                    },
-                    None if f.strategy == Strategy::Recreate => {
-                        let settings = self.recreate_settings(key).cloned();
-                        let Some(settings) = settings else {
-                            return Some(Stop::Done(
-                                Outcome::Failed,
-                                "no settings known for the old runner; nothing was changed".into(),
-                            ));
-                        };
-                        match gitlab.create_runner(settings.create_params()).await {
-                            Ok(t) => {
-                                let new_id = t.id;
-                                let note = format!(
-                                    "created GitLab runner {} ({}) to replace runner {runner}",
-                                    new_id.map_or_else(|| "?".into(), |i| i.to_string()),
-                                    settings.runner_type
-                                );
-                                self.audit
-                                    .step(
-                                        reference.as_ref(),
-                                        &runner,
-                                        "RunnerCreated",
-                                        &note,
-                                        false,
-                                    )
-                                    .await;
-                                self.mark(key, Step::TokenIssued, |f| f.new_gitlab_id = new_id)
-                                    .await;
-                                t.token
-                            }
-                            Err(e) => {
-                                return Some(Stop::Done(
-                                    Outcome::Failed,
-                                    format!(
-                                        "GitLab refused to create a runner: {e}; the Secret was not changed"
-                                    ),
-                                ));
-                            }
-                        }
-                    }
-                    None => {
-                        return Some(Stop::Done(
-                            Outcome::Failed,
-                            "no GitLab runner id to reset; nothing was changed".into(),
-                        ));
-                    }
-                }
-            }
+            None => self.issue_token(key, namespace, &f, &gitlab).await?,
         };
         if !self.still_leader() || token.is_cancelled() {
             // Keep it for the resume in this process; a new process issues another.
             self.tokens.insert(key.to_owned(), issued);
-            return Some(Stop::Interrupted);
+            return Err(Stop::Interrupted);
         }
         if let Err(why) = self.guard(&f, namespace, "writing the Secret").await {
             // The issued token is dropped: the runner's old one stays dead,
             // and nothing reaches the Secret; a runner created for it goes.
             let cleanup = self.discard_created(key, &gitlab).await;
-            return Some(Stop::Done(Outcome::Refused, format!("{why}{cleanup}")));
+            return Err(Stop::Done(Outcome::Refused, format!("{why}{cleanup}")));
         }
         let secret_key = self.config.secret_key.clone();
-        match super::secret::write(&self.client, namespace, &secret_name, &secret_key, &issued)
-            .await
-        {
-            Ok(attempts) => {
-                let note = format!(
-                    "wrote the new token of the runner to Secret {namespace}/{secret_name}, key {secret_key}{}",
-                    if attempts > 1 {
-                        format!(" (after {} conflicting writes)", attempts - 1)
-                    } else {
-                        String::new()
-                    }
-                );
-                self.audit
-                    .step(reference.as_ref(), &runner, "SecretUpdated", &note, false)
-                    .await;
-                self.mark(key, Step::SecretWritten, |_| {}).await;
-                None
+        let attempts =
+            match super::secret::write(&self.client, namespace, &secret_name, &secret_key, &issued)
+                .await
+            {
+                Ok(attempts) => attempts,
+                Err(e) => {
+                    let cleanup = self.discard_created(key, &gitlab).await;
+                    return Err(failed(format!("{e}; the new token was discarded{cleanup}")));
+                }
+            };
+        let note = format!(
+            "wrote the new token of the runner to Secret {namespace}/{secret_name}, key {secret_key}{}",
+            if attempts > 1 {
+                format!(" (after {} conflicting writes)", attempts - 1)
+            } else {
+                String::new()
             }
-            Err(e) => {
-                let cleanup = self.discard_created(key, &gitlab).await;
-                Some(Stop::Done(
-                    Outcome::Failed,
-                    format!("{e}; the new token was discarded{cleanup}"),
+        );
+        self.step_note(namespace, &f, "SecretUpdated", &note).await;
+        self.mark(key, Step::SecretWritten, |_| {}).await;
+        Ok(())
+    }
+
+    /// A new token from GitLab: a reset of the old runner (rotate), a new
+    /// runner (recreate), or, resuming a recreate whose token was lost with
+    /// a restart, a reset of the new one. Marks `TokenIssued`.
+    async fn issue_token(
+        &mut self,
+        key: &str,
+        namespace: &str,
+        f: &InFlight,
+        gitlab: &super::gitlab::Gitlab,
+    ) -> Result<crate::redact::Secret, Stop> {
+        let runner = &f.runner;
+        let target = match f.strategy {
+            Strategy::Rotate => f.gitlab_id,
+            _ => f.new_gitlab_id,
+        };
+        if let Some(id) = target {
+            let t = gitlab.reset_token(id).await.map_err(|e| {
+                failed(format!(
+                    "GitLab refused to reset the token of GitLab runner {id}: {e}; the Secret was not changed"
                 ))
-            }
+            })?;
+            let note = format!(
+                "GitLab issued a new authentication token for runner {runner} (GitLab id {id}); the old one no longer works"
+            );
+            self.step_note(namespace, f, "TokenReset", &note).await;
+            self.mark(key, Step::TokenIssued, |_| {}).await;
+            return Ok(t.token);
         }
+        if f.strategy != Strategy::Recreate {
+            return Err(failed("no GitLab runner id to reset; nothing was changed"));
+        }
+        let settings = self
+            .recreate_settings(key)
+            .cloned()
+            .ok_or_else(|| failed("no settings known for the old runner; nothing was changed"))?;
+        let t = gitlab
+            .create_runner(settings.create_params())
+            .await
+            .map_err(|e| {
+                failed(format!(
+                    "GitLab refused to create a runner: {e}; the Secret was not changed"
+                ))
+            })?;
+        let new_id = t.id;
+        let note = format!(
+            "created GitLab runner {} ({}) to replace runner {runner}",
+            new_id.map_or_else(|| "?".into(), |i| i.to_string()),
+            settings.runner_type
+        );
+        self.step_note(namespace, f, "RunnerCreated", &note).await;
+        self.mark(key, Step::TokenIssued, |f| f.new_gitlab_id = new_id)
+            .await;
+        Ok(t.token)
+    }
+
+    /// Records a step of `f` in the audit trail (an Event on its owner).
+    async fn step_note(&self, namespace: &str, f: &InFlight, reason: &'static str, note: &str) {
+        let cluster = self.cluster(namespace);
+        let reference = f.owner.as_ref().map(|(k, n)| cluster.reference(k, n));
+        self.audit
+            .step(reference.as_ref(), &f.runner, reason, note, false)
+            .await;
     }
 
     /// A runner `recreate` created whose token will never reach the
