@@ -444,6 +444,11 @@ mod tests {
     use crate::source::Line;
 
     fn line(pipeline: &mut Pipeline, pod: &str, text: &str) {
+        line_seen(pipeline, pod, text, false);
+    }
+
+    /// A line; `seen_before`: a previous run already counted it.
+    fn line_seen(pipeline: &mut Pipeline, pod: &str, text: &str, seen_before: bool) {
         pipeline.handle(
             SourceEvent::Line(Line {
                 origin: Arc::new(Origin::for_pod(
@@ -454,7 +459,7 @@ mod tests {
                 bytes: text.as_bytes().to_vec(),
                 truncated: false,
                 read_at: Instant::now(),
-                seen_before: false,
+                seen_before,
             }),
             Instant::now(),
         );
@@ -529,5 +534,111 @@ mod tests {
                 })
                 .is_none()
         );
+    }
+
+    fn origin(pod: &str) -> Origin {
+        Origin::for_pod(
+            "gitlab-runner",
+            &format!("gitlab-runner-7d9c6b5f4-{pod}"),
+            "gitlab-runner",
+        )
+    }
+
+    #[test]
+    fn transitions_carry_their_diagnosis_and_replayed_lines_rebuild_health_without_counting() {
+        let (registry, metrics) = Metrics::new_registry();
+        let (tx, mut rx) = mpsc::channel(16);
+        let (mut p, _) = Pipeline::new(
+            Classifier::builtin(),
+            metrics,
+            PipelineConfig::default(),
+            Some(tx),
+        );
+        // Replayed lines (a previous run counted them): health, not counters.
+        line_seen(&mut p, "x2x7k", &forbidden("HYErDk_6w"), true);
+        line_seen(&mut p, "x2x7k", &forbidden("HYErDk_6w"), true);
+        let text = Metrics::encode(&registry);
+        assert!(
+            text.contains("runner=\"HYErDk_6w\",state=\"forbidden\"} 1"),
+            "{text}"
+        );
+        assert_eq!(
+            sample(&text, "runner_medic_log_lines_total"),
+            Some(0.0),
+            "{text}"
+        );
+        let change = rx.try_recv().expect("the change to forbidden");
+        assert_eq!(change.transition.to, State::Forbidden);
+        assert_eq!(change.diagnosis.finding, crate::health::Finding::StaleToken);
+        // A new line is counted.
+        line(&mut p, "x2x7k", &forbidden("HYErDk_6w"));
+        let text = Metrics::encode(&registry);
+        assert_eq!(
+            sample(&text, "runner_medic_log_lines_total"),
+            Some(1.0),
+            "{text}"
+        );
+        assert!(rx.try_recv().is_err(), "no change: still forbidden");
+    }
+
+    #[test]
+    fn the_snapshot_carries_each_runners_finding_once_synced() {
+        let (_, metrics) = Metrics::new_registry();
+        let (mut p, rx) = Pipeline::new(
+            Classifier::builtin(),
+            metrics,
+            PipelineConfig::default(),
+            None,
+        );
+        assert!(!rx.borrow().synced);
+        for _ in 0..3 {
+            line(
+                &mut p,
+                "x2x7k",
+                "ERROR: Error requesting a job                      error=rpc error: code = FailedPrecondition desc = HTTP status code: 409 runner=Jr7Kp2WxD",
+            );
+        }
+        line(
+            &mut p,
+            "x2x7k",
+            "ERROR: Runner \"https://gitlab.example.com/Jr7Kp2WxD\" is unhealthy and will be disabled for 1h0m0s seconds!  unhealthy_requests=3 unhealthy_requests_limit=3",
+        );
+        p.handle(SourceEvent::Synced, Instant::now());
+        let snap = rx.borrow().clone();
+        assert!(snap.synced);
+        let v = snap
+            .runners
+            .iter()
+            .find(|r| r.key.runner.as_str() == "Jr7Kp2WxD")
+            .expect("the runner in the snapshot");
+        assert_eq!(v.state, State::LockedOut);
+        assert_eq!(v.finding, crate::health::Finding::JobRouterError);
+        assert_eq!(snap.report.runners.len(), 1);
+    }
+
+    #[test]
+    fn a_runner_is_forgotten_only_after_its_pod_has_been_gone_for_the_ttl() {
+        let (registry, metrics) = Metrics::new_registry();
+        let config = PipelineConfig {
+            runner_ttl: Duration::from_secs(60),
+            ..PipelineConfig::default()
+        };
+        let (mut p, _) = Pipeline::new(Classifier::builtin(), metrics, config, None);
+        line(&mut p, "x2x7k", &forbidden("HYErDk_6w"));
+        let t0 = Instant::now();
+        p.handle(SourceEvent::PodGone(Arc::new(origin("x2x7k"))), t0);
+        p.expire(t0 + Duration::from_secs(59));
+        assert_eq!(p.state_of("HYErDk_6w"), Some(State::Forbidden));
+        p.expire(t0 + Duration::from_secs(61));
+        assert_eq!(p.state_of("HYErDk_6w"), None);
+        let text = Metrics::encode(&registry);
+        assert!(!text.contains("HYErDk_6w"), "{text}");
+        // A pod that logs again is not gone: its runners stay.
+        line(&mut p, "q8r2m", &forbidden("Zx8Kq2LmP"));
+        let t1 = Instant::now();
+        p.handle(SourceEvent::PodGone(Arc::new(origin("q8r2m"))), t1);
+        line(&mut p, "q8r2m", &forbidden("Zx8Kq2LmP"));
+        p.expire(t1 + Duration::from_secs(120));
+        assert_eq!(p.state_of("Zx8Kq2LmP"), Some(State::Forbidden));
     }
 }
