@@ -242,4 +242,48 @@ proptest! {
         let p = parser.parse(&bytes, false);
         let _ = CLASSIFIER.classify(&p);
     }
+
+    /// Any tool's prefix made of prefix-shaped tokens (times, names, a
+    /// syslog tag, a label set, in any order and number) before a runner
+    /// line: the line is found and classified as without the prefix, and
+    /// any bytes at all before it never panic, in every input format.
+    #[test]
+    fn the_runner_line_is_found_after_any_prefix_of_prefix_tokens(
+        tokens in proptest::collection::vec(0usize..7, 1..6),
+        junk in proptest::collection::vec(any::<u8>(), 0..64),
+        which in 0usize..3,
+    ) {
+        let pieces = [
+            "2026-03-02T08:14:03.512277188Z",
+            "gitlab-runner-7d9c6b5f4-x2x7k",
+            "gitlab-runner",
+            "Mar",
+            "08:14:03",
+            "{container=\"gitlab-runner\", pod=\"p-1\"}",
+            "ci-vm-01",
+        ];
+        let lines = [
+            "ERROR: Checking for jobs... forbidden               runner=xJ8kP2mQa status=POST https://gitlab.example.com/api/v4/jobs/request: 403 Forbidden",
+            r#"{"level":"error","msg":"Checking for jobs... forbidden","runner":"xJ8kP2mQa","status":"403 Forbidden"}"#,
+            "Checking for jobs... received                       job=1 repo_url=https://gitlab.example.com/a/b.git runner=xJ8kP2mQa",
+        ];
+        let prefix: Vec<&str> = tokens.iter().map(|&t| pieces[t]).collect();
+        let line = format!("{} {}", prefix.join(" "), lines[which]);
+        let mut parser = Parser::new();
+        let alone = CLASSIFIER.classify(&parser.parse(lines[which].as_bytes(), false));
+        let prefixed = CLASSIFIER.classify(&parser.parse(line.as_bytes(), false));
+        prop_assert_eq!(prefixed.class, alone.class, "{}", line);
+        prop_assert_eq!(prefixed.runner, alone.runner, "{}", line);
+        let mut bytes = junk.clone();
+        bytes.extend_from_slice(lines[which].as_bytes());
+        for format in [
+            crate::parse::InputFormat::Auto,
+            crate::parse::InputFormat::Stern,
+            crate::parse::InputFormat::Logcli,
+            crate::parse::InputFormat::Journald,
+        ] {
+            let mut parser = Parser::with_format(format);
+            let _ = CLASSIFIER.classify(&parser.parse(&bytes, false));
+        }
+    }
 }
