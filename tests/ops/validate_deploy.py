@@ -80,7 +80,7 @@ READ_VERBS = {"get", "list", "watch"}
 CLUSTER = "<cluster>"  # the scope of a ClusterRoleBinding
 # Flags that name a file the pod must be able to read, and the kind of volume it must come from.
 FILE_FLAGS = {"--gitlab-token-file": "secret", "--webhook-token-file": "secret", "--config": None}
-PROM_CRDS = {"ServiceMonitor", "PrometheusRule"}
+PROM_CRDS = {"ServiceMonitor", "PodMonitor", "PrometheusRule"}
 
 
 class Checker:
@@ -543,7 +543,15 @@ def check_service_and_monitoring(name: str, objs, dep: dict[str, Any], ck: Check
     )
 
     mons = by_kind(objs, "ServiceMonitor")
-    if ck.check(len(mons) == 1, name, f"expected one ServiceMonitor, found {len(mons)}"):
+    pod_mons = by_kind(objs, "PodMonitor")
+    ck.check(
+        len(mons) + len(pod_mons) == 1,
+        name,
+        f"expected one ServiceMonitor or one PodMonitor (not both: each series would be scraped twice), found {len(mons)} and {len(pod_mons)}",
+    )
+    for pm in pod_mons:
+        check_podmonitor(name, pm, dep, pod_labels, ck)
+    if mons and ck.check(len(mons) == 1, name, f"expected one ServiceMonitor, found {len(mons)}"):
         sm = mons[0]
         w = f"{name}: {ident(sm)}"
         ck.check(sm.get("apiVersion") == "monitoring.coreos.com/v1", w, "apiVersion must be monitoring.coreos.com/v1")
@@ -575,6 +583,38 @@ def check_service_and_monitoring(name: str, objs, dep: dict[str, Any], ck: Check
     if ck.check(rules, name, "no PrometheusRule (deploy/base/prometheusrule.yaml)"):
         for pr in rules:
             check_prometheusrule(f"{name}: {ident(pr)}", pr, ck)
+
+
+def check_podmonitor(name: str, pm: dict[str, Any], dep: dict[str, Any], pod_labels: dict[str, Any], ck: Checker) -> None:
+    """A PodMonitor (components/podmonitor) scrapes the Deployment's pods as the ServiceMonitor
+    scrapes the Service: the container port named metrics, /metrics every 30s, honorLabels."""
+    w = f"{name}: {ident(pm)}"
+    ck.check(pm.get("apiVersion") == "monitoring.coreos.com/v1", w, "apiVersion must be monitoring.coreos.com/v1")
+    ck.check(set(pm) <= {"apiVersion", "kind", "metadata", "spec"}, w, f"unknown top-level fields {sorted(set(pm) - {'apiVersion', 'kind', 'metadata', 'spec'})}")
+    spec = pm.get("spec") or {}
+    ml = (spec.get("selector") or {}).get("matchLabels") or {}
+    ck.check(ml and all(pod_labels.get(k) == v for k, v in ml.items()), w, "spec.selector.matchLabels does not select the Deployment's pods")
+    nss = spec.get("namespaceSelector")
+    dep_ns = dep["metadata"].get("namespace")
+    ck.check(
+        pm["metadata"].get("namespace") == dep_ns or (nss and (nss.get("any") or dep_ns in (nss.get("matchNames") or []))),
+        w,
+        "not in the Deployment's namespace and no namespaceSelector naming it",
+    )
+    containers = ((dep.get("spec") or {}).get("template") or {}).get("spec", {}).get("containers") or []
+    port_names = {p.get("name") for c in containers for p in c.get("ports") or []}
+    eps = spec.get("podMetricsEndpoints") or []
+    if ck.check(len(eps) == 1, w, f"expected one podMetricsEndpoint, found {len(eps)}"):
+        ep = eps[0]
+        known = {"port", "portNumber", "targetPort", "path", "scheme", "interval", "scrapeTimeout", "honorLabels", "honorTimestamps", "relabelings", "metricRelabelings", "params", "tlsConfig", "basicAuth", "authorization", "scrapeProtocols"}
+        ck.check(set(ep) <= known, w, f"unknown podMetricsEndpoint fields {sorted(set(ep) - known)}")
+        ck.check(ep.get("port") == "metrics" and "metrics" in port_names, w, "port must be the container port named metrics")
+        ck.check(ep.get("path") == "/metrics", w, "path must be /metrics")
+        ck.check(ep.get("interval") == "30s", w, "interval must be 30s")
+        ck.check(ep.get("honorLabels") is True, w, "honorLabels must be true (the runner series carry their own namespace and pod labels)")
+        for k in ("interval", "scrapeTimeout"):
+            if k in ep:
+                ck.check(re.fullmatch(r"(\d+(ms|s|m|h))+", str(ep[k])), w, f"{k} {ep[k]!r} is not a Prometheus duration")
 
 
 def check_prometheusrule(w: str, pr: dict[str, Any], ck: Checker) -> None:
