@@ -18,7 +18,9 @@ runner-medic's webhook with the bearer token. Asserts:
   4. the remediation runs in the sim (refused while GitLab is down, then
      carried out and verified) and the alert resolves;
   5. every PromQL expression of dashboards/*.json evaluates without error
-     and returns data;
+     and returns data, for all clusters and for each of two (the demo is
+     scraped by two jobs labelled cluster=east and cluster=west); queries that
+     aggregate by cluster return exactly the clusters selected;
   6. every metric name in alerts/, dashboards/ and the README's metrics
      table is in runner-medic's live /metrics (except ONLY_ON_EVENT: families
      filled only by an event the demo never produces), and every family it
@@ -48,6 +50,9 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOKEN_ALERT = "RunnerAuthenticationTokenRejected"
+# The demo is scraped by one job per cluster label: the dashboard must tell them apart.
+CLUSTERS = ("east", "west")
+CLUSTER_LABEL = "cluster"
 STALE = "HYErDk_6w"
 
 # Metric names the alerts and the README may use although the demo's /metrics
@@ -164,7 +169,10 @@ def dashboard_exprs():
     return out
 
 
-def concrete(expr):
+def concrete(expr, cluster=".*"):
+    """The expression as Grafana sends it with every variable at All, or one cluster."""
+    expr = expr.replace("${cluster_label}", CLUSTER_LABEL).replace("$cluster_label", CLUSTER_LABEL)
+    expr = expr.replace("${cluster}", cluster).replace('"$cluster"', f'"{cluster}"')
     for var in ("namespace", "workload", "runner"):
         expr = expr.replace("${%s}" % var, ".*").replace("$" + var, ".*")
     return (
@@ -204,12 +212,15 @@ def main():
                 "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
                 "rule_files": [rules],
                 "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{am_port}"]}]}]},
+                # Two jobs labelled as two clusters, as a global view (Thanos,
+                # Mimir, federation) sees one runner-medic per cluster.
                 "scrape_configs": [
                     {
-                        "job_name": "runner-medic",
+                        "job_name": "runner-medic" if cluster == CLUSTERS[0] else f"runner-medic-{cluster}",
                         "honor_labels": True,
-                        "static_configs": [{"targets": [f"127.0.0.1:{rm_port}"]}],
+                        "static_configs": [{"targets": [f"127.0.0.1:{rm_port}"], "labels": {"cluster": cluster}}],
                     }
+                    for cluster in CLUSTERS
                 ],
             },
             f,
@@ -219,7 +230,7 @@ def main():
             {
                 "route": {
                     "receiver": "blackhole",
-                    "group_by": ["alertname", "namespace", "workload", "runner"],
+                    "group_by": ["alertname", "cluster", "namespace", "workload", "runner"],
                     "group_wait": "1s",
                     "group_interval": "2s",
                     "repeat_interval": "4s",
@@ -270,6 +281,7 @@ def main():
         # 2-4. The alert fires for the stale runner only, is delivered, the
         # remediation runs, the alert resolves. Watch everything each tick.
         alerted = set()
+        fired_in = set()
         seen = {"firing": False, "succeeded": False, "resolved": False}
 
         def tick():
@@ -277,7 +289,8 @@ def main():
             for r in firing:
                 alerted.add(r["metric"].get("runner"))
                 if r["metric"].get("alertstate") == "firing" and r["metric"].get("runner") == STALE:
-                    seen["firing"] = True
+                    fired_in.add(r["metric"].get("cluster"))
+                    seen["firing"] = fired_in == set(CLUSTERS)
             done = query(prom_port, 'sum(runner_medic_remediations_total{result="succeeded"})')
             if done and float(done[0]["value"][1]) >= 1:
                 seen["succeeded"] = True
@@ -288,7 +301,7 @@ def main():
         wait("the alert to fire, the remediation to succeed and the alert to resolve", tick, 150, procs)
         if alerted != {STALE}:
             raise Failure(f"{TOKEN_ALERT} fired for {sorted(map(str, alerted))}, expected only {STALE}")
-        print(f"e2e: 2. {TOKEN_ALERT} fired for {STALE} only")
+        print(f"e2e: 2. {TOKEN_ALERT} fired for {STALE} only, once in each cluster ({', '.join(sorted(fired_in))})")
 
         rm = get(f"http://127.0.0.1:{rm_port}/metrics")
         accepted = re.search(r'^runner_medic_webhook_requests_total\{result="accepted"\} (\d+)', rm, re.M)
@@ -313,20 +326,41 @@ def main():
         # With --remediation-for 10m, only the alert can have started it this soon.
         print("e2e: 4. refused while GitLab was down, then carried out by the alert, verified; the alert resolved")
 
-        # 5. Dashboard queries.
+        # 5. Dashboard queries: with every cluster (All), and with each
+        # cluster alone. A query that aggregates by the cluster label must
+        # keep the clusters apart under All, and return only the chosen one.
         exprs = dashboard_exprs()
         if not exprs:
             raise Failure("no PromQL expression found in dashboards/")
-        empty = []
+        problems = []
         for dash, title, expr in exprs:
-            q = concrete(expr)
-            if "$" in q:
-                raise Failure(f"{dash} / {title}: unresolved variable in {q!r}")
-            if not query(prom_port, q):
-                empty.append(f"{dash} / {title}: {q}")
-        if empty:
-            raise Failure("dashboard queries that returned no data:\n  " + "\n  ".join(empty))
-        print(f"e2e: 5. {len(exprs)} dashboard expressions evaluated, each returned data")
+            where = f"{dash} / {title}"
+            if title != "variable cluster" and "$cluster" not in expr and "${cluster" not in expr:
+                problems.append(f"{where}: no cluster selector in {expr!r}")
+                continue
+            # Series that carry the cluster label under All must be exactly
+            # the clusters chosen; fleet totals (count by state) carry none.
+            per_cluster = None
+            # The cluster variable lists the clusters: it has no selector by one.
+            for cluster in (".*",) if title == "variable cluster" else (".*",) + CLUSTERS:
+                q = concrete(expr, cluster)
+                if "$" in q:
+                    raise Failure(f"{where}: unresolved variable in {q!r}")
+                result = query(prom_port, q)
+                if not result:
+                    problems.append(f"{where} (cluster {cluster}): no data from {q}")
+                    continue
+                got = {r["metric"].get(CLUSTER_LABEL) for r in result}
+                if per_cluster is None:
+                    per_cluster = got != {None}
+                if per_cluster:
+                    want = set(CLUSTERS) if cluster == ".*" else {cluster}
+                    if got != want:
+                        problems.append(f"{where} (cluster {cluster}): series of clusters {sorted(map(str, got))}, expected {sorted(want)}: {q}")
+        if problems:
+            raise Failure("dashboard queries:\n  " + "\n  ".join(problems))
+        print(f"e2e: 5. {len(exprs)} dashboard expressions evaluated for all clusters and for each of "
+              f"{', '.join(CLUSTERS)}: each returned data, per-cluster ones kept the clusters apart")
 
         # 6. Metric names.
         live = families(get(f"http://127.0.0.1:{rm_port}/metrics"))
