@@ -15,6 +15,10 @@ refuses everything else with an error rather than render it differently from kus
   objects accumulated so far, and its patches, namespace, labels and transformers apply to all of
   them (the parent's included); a Component in `resources`, or a Kustomization in `components`,
   is refused as kustomize refuses it;
+- `configMapGenerator` with `name`, `namespace`, `files` (`path` or `key=path`, UTF-8 text, in
+  or below the kustomization's directory, as kustomize's load restrictor requires) and `options`
+  (`labels`, `annotations`, `disableNameSuffixHash`), and `generatorOptions` with the same
+  options; the name hash is refused (disable it), as are `literals`, `envs` and `behavior`;
 - `namespace`, and an inline builtin NamespaceTransformer in `transformers` (`unsetOnly`,
   `setRoleBindingSubjects`): metadata.namespace of namespaced objects, and (the field only) the
   name of a Namespace object; RoleBinding subjects that setRoleBindingSubjects `defaultOnly` (the default) may
@@ -104,7 +108,18 @@ def render_kubectl(directory: str, kubectl: str | None = None) -> list[dict[str,
 # The Python renderer
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-SUPPORTED_FIELDS = {"apiVersion", "kind", "resources", "components", "namespace", "labels", "patches", "transformers"}
+SUPPORTED_FIELDS = {
+    "apiVersion",
+    "kind",
+    "resources",
+    "components",
+    "configMapGenerator",
+    "generatorOptions",
+    "namespace",
+    "labels",
+    "patches",
+    "transformers",
+}
 # The kinds of kustomization file, and the apiVersion each must have.
 KUSTOMIZATION_KINDS = {
     "Kustomization": "kustomize.config.k8s.io/v1beta1",
@@ -299,6 +314,10 @@ def _accumulate(directory: str, objs: list[dict[str, Any]], component: bool) -> 
         _accumulate(path, objs, component=True)
         _check_unique(objs, kfile)
 
+    # Generators run after resources and components, before the transformers.
+    objs.extend(_generate_configmaps(k, directory, kfile))
+    _check_unique(objs, kfile)
+
     # kustomize's order of the builtin transformers: patches, namespace, labels; then the
     # `transformers` field.
     for i, entry in enumerate(k.get("patches") or []):
@@ -311,6 +330,42 @@ def _accumulate(directory: str, objs: list[dict[str, Any]], component: bool) -> 
         _apply_transformer(objs, entry, f"{kfile}: transformers[{i}]")
     _check_unique(objs, kfile)
     return objs
+
+
+def _generate_configmaps(k: dict[str, Any], directory: str, kfile: str) -> list[dict[str, Any]]:
+    """The ConfigMaps of `configMapGenerator`, as kustomize generates them."""
+    shared = k.get("generatorOptions") or {}
+    known_options = {"labels", "annotations", "disableNameSuffixHash"}
+    if set(shared) - known_options:
+        raise RenderError(f"{kfile}: generatorOptions {sorted(set(shared) - known_options)} not supported by render.py --python")
+    out = []
+    for i, gen in enumerate(k.get("configMapGenerator") or []):
+        where = f"{kfile}: configMapGenerator[{i}]"
+        if set(gen) - {"name", "namespace", "files", "options"}:
+            raise RenderError(f"{where}: {sorted(set(gen) - {'name', 'namespace', 'files', 'options'})} not supported by render.py --python")
+        opts = gen.get("options") or {}
+        if set(opts) - known_options:
+            raise RenderError(f"{where}: options {sorted(set(opts) - known_options)} not supported by render.py --python")
+        if not (opts.get("disableNameSuffixHash", shared.get("disableNameSuffixHash", False))):
+            raise RenderError(f"{where}: the name hash suffix is not supported by render.py --python (set disableNameSuffixHash)")
+        data = {}
+        root = os.path.realpath(directory)
+        for entry in gen.get("files") or []:
+            key, _, rel = entry.rpartition("=") if "=" in entry else ("", "", entry)
+            path = os.path.realpath(os.path.join(directory, rel))
+            if os.path.commonpath([root, path]) != root:
+                raise RenderError(f"{where}: {rel!r} is outside {directory} (kustomize's load restrictor refuses it)")
+            with open(path, encoding="utf-8") as f:
+                data[key or os.path.basename(rel)] = f.read()
+        meta: dict[str, Any] = {"name": gen["name"]}
+        if "namespace" in gen:
+            meta["namespace"] = gen["namespace"]
+        for field in ("labels", "annotations"):
+            merged = {**(shared.get(field) or {}), **(opts.get(field) or {})}
+            if merged:
+                meta[field] = {str(a): str(b) for a, b in merged.items()}
+        out.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": data})
+    return out
 
 
 def render_python(directory: str) -> list[dict[str, Any]]:

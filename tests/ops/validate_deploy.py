@@ -679,6 +679,37 @@ def check_networkpolicies(name: str, objs, dep: dict[str, Any], ck: Checker) -> 
                 ck.check((port.get("port"), port.get("protocol", "TCP")) in allowed_egress, w, f"egress[{i}] allows {port}: only DNS, 443 and 6443")
 
 
+# Grafana's dashboard sidecar loads ConfigMaps with this label (kube-prometheus-stack default).
+DASHBOARD_LABEL = ("grafana_dashboard", "1")
+# Client-side `kubectl apply` keeps the whole object in an annotation of at most 256 KiB.
+CLIENT_APPLY_LIMIT = 262144
+
+
+def check_dashboard_configmaps(name: str, objs, ck: Checker) -> None:
+    """The dashboard ConfigMap (dashboards/kustomization.yaml) carries the sidecar label and
+    exactly the bytes of dashboards/*.json: generated from them, never a stale copy."""
+    for cm in by_kind(objs, "ConfigMap"):
+        labels = (cm.get("metadata") or {}).get("labels") or {}
+        if DASHBOARD_LABEL[0] not in labels:
+            continue
+        w = f"{name}: {ident(cm)}"
+        ck.check(labels[DASHBOARD_LABEL[0]] == DASHBOARD_LABEL[1], w, f"label {DASHBOARD_LABEL[0]} must be {DASHBOARD_LABEL[1]!r} (a string)")
+        data = cm.get("data") or {}
+        ck.check(data and not cm.get("binaryData"), w, "no data (or binaryData): the sidecar reads data")
+        for key, text in data.items():
+            src = REPO / "dashboards" / key
+            if not ck.check(key.endswith(".json") and src.is_file(), w, f"data key {key!r} is not a file of dashboards/"):
+                continue
+            ck.check(text == src.read_text(encoding="utf-8"), w, f"data {key!r} differs from dashboards/{key}: generate it, do not copy it")
+            try:
+                uid = json.loads(text).get("uid")
+            except ValueError as e:
+                ck.fail(w, f"data {key!r} is not JSON: {e}")
+                continue
+            ck.check(bool(uid), w, f"dashboard {key!r} has no uid (the sidecar would duplicate it on every change)")
+            ck.check(len(text.encode()) < CLIENT_APPLY_LIMIT, w, f"dashboard {key!r} is over 256 KiB: client-side kubectl apply cannot store it")
+
+
 def check_common(name: str, objs, ck: Checker) -> None:
     ck.check(any(o["kind"] == "Namespace" and o["metadata"]["name"] == OWN_NS for o in objs), name, f"no Namespace {OWN_NS}")
     for o in objs:
@@ -832,6 +863,7 @@ def main(argv: list[str] | None = None) -> int:
         args = check_deployment(name, objs, dep, ck)
         check_service_and_monitoring(name, objs, dep, ck)
         check_networkpolicies(name, objs, dep, ck)
+        check_dashboard_configmaps(name, objs, ck)
         used, rbac = check_rbac(name, objs, args, rbac_table, ck)
         rows_used.update(used)
         if opts.binary:
