@@ -401,6 +401,7 @@ fn remediation_overrides(a: &DaemonArgs) -> config::remediation::RemediationOver
         lease_namespace: a.lease_namespace.clone(),
         lease_name: a.lease_name.clone(),
         webhook_token_file: a.webhook_token_file.clone(),
+        webhook_cluster: a.webhook_cluster.clone(),
     }
 }
 
@@ -493,7 +494,10 @@ fn demo(a: DemoArgs) -> anyhow::Result<ExitCode> {
                     path.display()
                 );
             }
-            Some(crate::redact::Secret::new(&text))
+            Some(config::remediation::WebhookSettings {
+                token: crate::redact::Secret::new(&text),
+                cluster: a.webhook_cluster.clone(),
+            })
         }
         None => None,
     };

@@ -242,6 +242,16 @@ pub struct DaemonArgs {
         help_heading = "Remediation"
     )]
     pub webhook_token_file: Option<PathBuf>,
+    /// This cluster's value of the alerts' `cluster` label: the webhook
+    /// refuses alerts of another cluster, or of none (set it when one
+    /// Alertmanager serves several clusters).
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "RUNNER_MEDIC_WEBHOOK_CLUSTER",
+        help_heading = "Remediation"
+    )]
+    pub webhook_cluster: Option<String>,
 }
 
 /// `demo` options.
@@ -270,6 +280,10 @@ pub struct DemoArgs {
     /// POST /api/v1/alerts (the webhook is off without it).
     #[arg(long, value_name = "FILE")]
     pub webhook_token_file: Option<PathBuf>,
+    /// The cluster the demo's webhook answers for: alerts labelled with
+    /// another cluster, or none, are refused.
+    #[arg(long, value_name = "NAME")]
+    pub webhook_cluster: Option<String>,
 }
 
 /// `analyze` options.

@@ -27,7 +27,6 @@ use crate::config::DaemonSettings;
 use crate::health::HealthConfig;
 use crate::metrics::Metrics;
 use crate::pipeline::{Change, Pipeline, PipelineConfig, Snapshot};
-use crate::redact::Secret;
 use crate::remediate::lease::Elector;
 use crate::remediate::policy::Mode;
 use crate::remediate::{Controller, ControllerIo, RemediationConfig};
@@ -72,7 +71,7 @@ pub struct DaemonConfig {
     /// Remediation (`None`: off).
     pub remediation: Option<RemediationConfig>,
     /// The Alertmanager webhook's bearer token (`None`: webhook off).
-    pub webhook: Option<Secret>,
+    pub webhook: Option<crate::config::remediation::WebhookSettings>,
 }
 
 impl DaemonConfig {
@@ -137,8 +136,9 @@ pub fn start(
         .webhook
         .clone()
         .filter(|_| config.remediation.is_some())
-        .map(|token| Webhook {
-            token,
+        .map(|w| Webhook {
+            token: w.token,
+            cluster: w.cluster,
             alerts: alerts_tx.clone(),
             metrics: metrics.clone(),
         });

@@ -71,7 +71,7 @@ pub struct DemoConfig {
     /// own (an Alertmanager alert can trigger it earlier).
     pub remediate_after: Duration,
     /// The Alertmanager webhook's bearer token (`None`: webhook off).
-    pub webhook: Option<Secret>,
+    pub webhook: Option<crate::config::remediation::WebhookSettings>,
 }
 
 impl Default for DemoConfig {

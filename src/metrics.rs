@@ -275,13 +275,14 @@ pub struct BuildLabels {
 // === the metrics ===
 
 /// Every `result` of `runner_medic_webhook_requests_total`.
-pub const WEBHOOK_RESULTS: [&str; 7] = [
+pub const WEBHOOK_RESULTS: [&str; 8] = [
     "accepted",
     "resolved",
     "unauthorized",
     "too_large",
     "malformed",
     "unknown_runner",
+    "other_cluster",
     "busy",
 ];
 

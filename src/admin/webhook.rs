@@ -5,6 +5,12 @@
 //! (413) before being read whole. Each firing alert whose `namespace`,
 //! `workload` and `runner` labels name a tracked runner is passed to the
 //! remediation controller, which still requires its own state to agree.
+//! With a cluster configured (`--webhook-cluster`), an alert must also carry
+//! `cluster="<it>"`: one Alertmanager serving several clusters sees the same
+//! namespace, workload and runner id in each, and another cluster's alert
+//! must not hurry this cluster's remediation. A payload whose firing alerts
+//! all belong elsewhere is refused with 421 Misdirected Request (Alertmanager
+//! counts it as a failed notification: the route is wrong).
 //! Errors are JSON: `{"error": "..."}`.
 
 use std::convert::Infallible;
@@ -26,6 +32,10 @@ use crate::remediate::AlertRequest;
 /// sender would otherwise hold a connection slot for as long as it likes).
 const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// The label that names an alert's cluster (the rules keep it in every
+/// `by`; Prometheus adds it as an external label).
+pub const CLUSTER_LABEL: &str = "cluster";
+
 /// Largest accepted body.
 pub const MAX_BODY: usize = 256 * 1024;
 
@@ -34,6 +44,8 @@ pub const MAX_BODY: usize = 256 * 1024;
 pub struct Webhook {
     /// The expected bearer token.
     pub token: Secret,
+    /// The `cluster` label value alerts must carry (`None`: not checked).
+    pub cluster: Option<String>,
     /// Where accepted alerts go.
     pub alerts: mpsc::Sender<AlertRequest>,
     /// Counts requests by result.
@@ -122,6 +134,7 @@ pub async fn handle(
             StatusCode::PAYLOAD_TOO_LARGE => "too_large",
             StatusCode::BAD_REQUEST | StatusCode::REQUEST_TIMEOUT => "malformed",
             StatusCode::NOT_FOUND => "unknown_runner",
+            StatusCode::MISDIRECTED_REQUEST => "other_cluster",
             _ => "busy",
         };
         h.metrics.webhook_request(result);
@@ -199,10 +212,19 @@ async fn respond(
     }
     let mut accepted = 0usize;
     let mut unknown = 0usize;
+    let mut elsewhere = 0usize;
     let mut firing = 0usize;
     for alert in payload.alerts.iter().filter(|a| a.status == "firing") {
         firing += 1;
         let label = |k: &str| alert.labels.get(k).map(String::as_str).unwrap_or("");
+        if hook
+            .cluster
+            .as_deref()
+            .is_some_and(|c| c != label(CLUSTER_LABEL))
+        {
+            elsewhere += 1;
+            continue;
+        }
         let Some(runner) = RunnerId::normalize(label("runner")) else {
             unknown += 1;
             continue;
@@ -231,15 +253,30 @@ async fn respond(
             );
         }
     }
+    if firing > 0 && accepted == 0 && elsewhere == firing {
+        let cluster = hook.cluster.as_deref().unwrap_or_default();
+        tracing::warn!(
+            alerts = elsewhere,
+            cluster,
+            "the Alertmanager webhook received only alerts of other clusters (or of none): route only {CLUSTER_LABEL}=\"{cluster}\" to this runner-medic"
+        );
+        return reply(
+            StatusCode::MISDIRECTED_REQUEST,
+            serde_json::json!({
+                "error": format!("every firing alert is for another cluster than {cluster:?} (label {CLUSTER_LABEL}), or names none: route only this cluster's alerts here"),
+                "other_cluster": elsewhere,
+            }),
+        );
+    }
     if firing > 0 && accepted == 0 {
         return reply(
             StatusCode::NOT_FOUND,
-            serde_json::json!({"error": "no firing alert names a tracked runner (labels namespace, workload, runner)", "unknown": unknown}),
+            serde_json::json!({"error": "no firing alert names a tracked runner (labels namespace, workload, runner)", "unknown": unknown, "other_cluster": elsewhere}),
         );
     }
     let mut r = reply(
         StatusCode::OK,
-        serde_json::json!({"accepted": accepted, "unknown": unknown}),
+        serde_json::json!({"accepted": accepted, "unknown": unknown, "other_cluster": elsewhere}),
     );
     if firing == 0 {
         // Resolved notifications: nothing to do (remediation never acts on one).

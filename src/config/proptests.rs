@@ -408,6 +408,10 @@ fn keys(hostile: bool) -> Vec<(&'static str, BoxedStrategy<String>)> {
             "webhook.token_file",
             path_value(vec![show(&f.webhook_token)], special, hostile),
         ),
+        (
+            "webhook.cluster",
+            other(&["east", "prod-eu-1", "'Cluster A'"], &["''"], hostile),
+        ),
     ]);
     keys
 }
@@ -607,7 +611,7 @@ fn check(yaml: &str, full: bool) -> Result<(), TestCaseError> {
         "check-config accepted it, watch did not: {problems:?}"
     );
     if let Some(w) = &webhook {
-        prop_assert!(w.expose().chars().count() >= ranges::WEBHOOK_TOKEN_MIN_CHARS);
+        prop_assert!(w.token.expose().chars().count() >= ranges::WEBHOOK_TOKEN_MIN_CHARS);
     }
     let h = &health;
     ranges::FLEET_WINDOW.check(h.fleet_window)?;

@@ -129,6 +129,40 @@ pub struct WebhookFile {
     /// File holding the bearer token Alertmanager sends.
     #[serde(default)]
     pub token_file: Option<PathBuf>,
+    /// This cluster's value of the alerts' `cluster` label: alerts of
+    /// another cluster (or of none) are refused.
+    #[serde(default)]
+    pub cluster: Option<String>,
+}
+
+/// The Alertmanager webhook, validated.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// The bearer token Alertmanager must send.
+    pub token: Secret,
+    /// The `cluster` label value alerts must carry (`None`: any, or none).
+    pub cluster: Option<String>,
+}
+
+/// The longest accepted `webhook.cluster`.
+const CLUSTER_MAX_CHARS: usize = 128;
+
+/// `webhook.cluster`: a label value a person can read and type.
+fn webhook_cluster(value: &str, problems: &mut Vec<Problem>) -> Option<String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty()
+        || trimmed.chars().count() > CLUSTER_MAX_CHARS
+        || trimmed.chars().any(char::is_control)
+    {
+        problems.push(Problem {
+            path: "webhook.cluster".into(),
+            message: format!(
+                "{value:?} is not a cluster name: give the value of the `cluster` label your alerts carry (1 to {CLUSTER_MAX_CHARS} printable characters), or leave it unset with one cluster"
+            ),
+        });
+        return None;
+    }
+    Some(trimmed.to_owned())
 }
 
 /// Remediation settings from flags and the environment.
@@ -162,6 +196,8 @@ pub struct RemediationOverrides {
     pub lease_name: Option<String>,
     /// `--webhook-token-file`.
     pub webhook_token_file: Option<PathBuf>,
+    /// `--webhook-cluster`.
+    pub webhook_cluster: Option<String>,
 }
 
 /// Reads an environment variable (injected for tests).
@@ -217,16 +253,16 @@ fn webhook_token(path: &std::path::Path, problems: &mut Vec<Problem>) -> Option<
 }
 
 /// Validated remediation settings (`None` when the mode is off) and the
-/// webhook token (`None`: the webhook is disabled).
+/// webhook (`None`: disabled, no token file).
 pub fn resolve(
     o: &RemediationOverrides,
     f: &FileConfig,
     selector: &str,
     env: Env<'_>,
     problems: &mut Vec<Problem>,
-) -> (Option<RemediationConfig>, Option<Secret>) {
+) -> (Option<RemediationConfig>, Option<WebhookSettings>) {
     let r = &f.remediation;
-    let webhook = match o
+    let token = match o
         .webhook_token_file
         .as_ref()
         .or(f.webhook.token_file.as_ref())
@@ -234,6 +270,12 @@ pub fn resolve(
         Some(p) => webhook_token(p, problems),
         None => None,
     };
+    let cluster = o
+        .webhook_cluster
+        .as_deref()
+        .or(f.webhook.cluster.as_deref())
+        .and_then(|c| webhook_cluster(c, problems));
+    let webhook = token.map(|token| WebhookSettings { token, cluster });
     let mut policy = Policy {
         mode: o.mode.or(r.mode).unwrap_or_default(),
         strategy: o.strategy.or(r.strategy).unwrap_or_default(),
@@ -645,7 +687,44 @@ mod tests {
         assert!(!m.contains("hook-secret"), "the token never prints: {m}");
         let (w, problems) = resolve_with(&long);
         assert!(problems.is_empty(), "{problems:?}");
-        assert_eq!(w.unwrap().expose(), "0123456789abcdef");
+        assert_eq!(w.unwrap().token.expose(), "0123456789abcdef");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_webhook_cluster_is_a_readable_label_value() {
+        let dir = scratch("webhook-cluster");
+        let token = dir.join("token");
+        std::fs::write(&token, "0123456789abcdef\n").unwrap();
+        let resolve_with = |flag: Option<&str>, file_value: Option<&str>| {
+            let o = RemediationOverrides {
+                webhook_token_file: Some(token.clone()),
+                webhook_cluster: flag.map(str::to_owned),
+                ..Default::default()
+            };
+            let mut f = FileConfig::default();
+            f.webhook.cluster = file_value.map(str::to_owned);
+            let mut problems = Vec::new();
+            let (_, w) = resolve(&o, &f, "app=x", &no_env, &mut problems);
+            (w, problems)
+        };
+        let (w, problems) = resolve_with(None, None);
+        assert!(problems.is_empty() && w.unwrap().cluster.is_none());
+        // The flag wins over the file; surrounding blanks go.
+        let (w, problems) = resolve_with(Some(" east "), Some("west"));
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(w.unwrap().cluster.as_deref(), Some("east"));
+        let long = "x".repeat(129);
+        for bad in ["", "  ", "east\nwest", long.as_str()] {
+            let (_, problems) = resolve_with(None, Some(bad));
+            assert_eq!(problems.len(), 1, "{bad:?}: {problems:?}");
+            assert_eq!(problems[0].path, "webhook.cluster");
+            assert!(
+                problems[0].message.contains("`cluster` label"),
+                "{}",
+                problems[0]
+            );
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 

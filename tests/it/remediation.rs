@@ -6,8 +6,10 @@ mod attacks;
 
 use std::time::Duration;
 
+use runner_medic::config::remediation::WebhookSettings;
 use runner_medic::daemon::Daemon;
 use runner_medic::remediate::RemediationConfig;
+use runner_medic::remediate::gitlab::Secret;
 use runner_medic::remediate::policy::{Mode, Strategy};
 use runner_medic::sim::gitlab::GitlabFault;
 use runner_medic::sim::world::World;
@@ -508,6 +510,7 @@ async fn the_alertmanager_webhook_authenticates_validates_and_routes() {
         ("unauthorized", 2.0),
         ("malformed", 2.0),
         ("unknown_runner", 1.0),
+        ("other_cluster", 0.0),
         ("too_large", 1.0),
         ("accepted", 1.0),
     ] {
@@ -533,10 +536,25 @@ async fn the_alertmanager_webhook_authenticates_validates_and_routes() {
 /// One firing alert of the token-rejected kind for `runner`, `copies` times
 /// in one webhook call (Alertmanager repeats and groups them).
 fn alerts_body(runner: &str, copies: usize) -> String {
-    let one = serde_json::json!({"status": "firing", "labels": {"alertname": "RunnerAuthenticationTokenRejected", "namespace": NS, "workload": "gitlab-runner", "runner": runner},
-        "annotations": {}, "startsAt": "2026-03-02T10:00:00Z", "endsAt": "0001-01-01T00:00:00Z", "fingerprint": "x"});
+    clusters_body(runner, &vec![None; copies])
+}
+
+/// One firing token-rejected alert for `runner` per entry of `clusters`,
+/// labelled with that cluster (or with none).
+fn clusters_body(runner: &str, clusters: &[Option<&str>]) -> String {
+    let alerts: Vec<serde_json::Value> = clusters
+        .iter()
+        .map(|cluster| {
+            let mut labels = serde_json::json!({"alertname": "RunnerAuthenticationTokenRejected", "namespace": NS, "workload": "gitlab-runner", "runner": runner});
+            if let Some(c) = cluster {
+                labels["cluster"] = (*c).into();
+            }
+            serde_json::json!({"status": "firing", "labels": labels,
+                "annotations": {}, "startsAt": "2026-03-02T10:00:00Z", "endsAt": "0001-01-01T00:00:00Z", "fingerprint": "x"})
+        })
+        .collect();
     serde_json::json!({"version": "4", "status": "firing", "receiver": "runner-medic", "groupKey": "{}",
-        "alerts": vec![one; copies]})
+        "alerts": alerts})
     .to_string()
 }
 
@@ -545,13 +563,25 @@ fn alerts_body(runner: &str, copies: usize) -> String {
 async fn stuck_seed(
     adjust: impl FnOnce(&mut RemediationConfig),
 ) -> (World, CancellationToken, Daemon, CancellationToken) {
+    stuck_seed_in(None, adjust).await
+}
+
+/// [`stuck_seed`] with the webhook answering for `cluster` only.
+async fn stuck_seed_in(
+    cluster: Option<&str>,
+    adjust: impl FnOnce(&mut RemediationConfig),
+) -> (World, CancellationToken, Daemon, CancellationToken) {
     let (w, wt) = world().await;
     seed(&w).await;
-    let (d, token) = daemon_with(
+    let webhook = WebhookSettings {
+        token: Secret::new("hook-secret-123"),
+        cluster: cluster.map(str::to_owned),
+    };
+    let (d, token) = daemon_webhook(
         &w,
         policy(Mode::DryRun, Strategy::Reregister),
         "medic-a",
-        Some("hook-secret-123"),
+        Some(webhook),
         adjust,
     )
     .await;
@@ -632,6 +662,70 @@ async fn gitlab_is_quiet_when_idle_and_a_burst_of_alerts_is_one_evaluation() {
         .map(|r| format!("{} {}", r.method, r.uri))
         .collect();
     assert!(after.is_empty(), "{after:?}");
+    token.cancel();
+    wt.cancel();
+}
+
+/// One Alertmanager for two clusters: the same namespace, workload and
+/// runner id exist in both. An alert of the other cluster (or of none) must
+/// not start an evaluation here; it is refused with 421 and says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_refuses_alerts_of_another_cluster() {
+    // No ticks after the first: only an accepted alert asks GitLab anything.
+    let (w, wt, d, token) = stuck_seed_in(Some("east"), |r| {
+        r.interval = Duration::from_secs(3600);
+        r.recheck = Duration::ZERO;
+    })
+    .await;
+    let before = w.gitlab.requests().len();
+    for clusters in [vec![Some("west")], vec![None], vec![Some("west"), None]] {
+        let (code, body) = post_alerts(
+            d.addr,
+            Some("hook-secret-123"),
+            clusters_body("HYErDk_6w", &clusters),
+        )
+        .await;
+        assert_eq!(code, 421, "{clusters:?}: {body}");
+        assert!(
+            body.contains("another cluster than \\\"east\\\"")
+                && body.contains(&format!("\"other_cluster\":{}", clusters.len())),
+            "{body}"
+        );
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let asked: Vec<String> = w.gitlab.requests()[before..]
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.uri))
+        .collect();
+    assert!(
+        asked.is_empty(),
+        "another cluster's alert was evaluated: {asked:?}"
+    );
+    assert_eq!(decisions(&scrape(d.addr).await, "dry_run", "none"), 0.0);
+    // This cluster's alert beside another's: the one for east is taken.
+    let (code, body) = post_alerts(
+        d.addr,
+        Some("hook-secret-123"),
+        clusters_body("HYErDk_6w", &[Some("west"), Some("east")]),
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    assert!(
+        body.contains("\"accepted\":1") && body.contains("\"other_cluster\":1"),
+        "{body}"
+    );
+    wait_metrics(d.addr, "the east alert's decision", |m| {
+        decisions(m, "dry_run", "none") >= 1.0
+    })
+    .await;
+    let m = scrape(d.addr).await;
+    assert_eq!(
+        value(
+            &m,
+            "runner_medic_webhook_requests_total{result=\"other_cluster\"}"
+        ),
+        Some(3.0)
+    );
     token.cancel();
     wt.cancel();
 }

@@ -234,7 +234,10 @@ def main():
                     "group_wait": "1s",
                     "group_interval": "2s",
                     "repeat_interval": "4s",
-                    "routes": [{"receiver": "runner-medic", "matchers": [f'alertname="{TOKEN_ALERT}"']}],
+                    # The demo answers for the first cluster only (--webhook-cluster),
+                    # as each cluster's runner-medic gets its own cluster's alerts.
+                    "routes": [{"receiver": "runner-medic",
+                                "matchers": [f'alertname="{TOKEN_ALERT}"', f'cluster="{CLUSTERS[0]}"']}],
                 },
                 "receivers": [
                     {"name": "blackhole"},
@@ -258,7 +261,8 @@ def main():
     try:
         procs["demo"] = subprocess.Popen(
             [args.binary, "demo", "--listen", f"127.0.0.1:{rm_port}", "--remediation", "on",
-             "--remediation-for", "10m", "--webhook-token-file", token_file, "--duration", "240s"],
+             "--remediation-for", "10m", "--webhook-token-file", token_file,
+             "--webhook-cluster", CLUSTERS[0], "--duration", "240s"],
             stdout=logs["demo"], stderr=subprocess.STDOUT,
         )
         procs["alertmanager"] = subprocess.Popen(
@@ -314,6 +318,10 @@ def main():
         if sent < 1 or failed > 0:
             raise Failure(f"Alertmanager webhook notifications: {sent} sent, {failed} failed")
         resolved = re.search(r'^runner_medic_webhook_requests_total\{result="resolved"\} (\d+)', rm, re.M)
+        misrouted = re.search(r'^runner_medic_webhook_requests_total\{result="other_cluster"\} (\d+)', rm, re.M)
+        if not misrouted or int(misrouted.group(1)) != 0:
+            raise Failure("the webhook refused alerts of another cluster although only its own were routed to it: "
+                          + (misrouted.group(0) if misrouted else "no other_cluster series"))
         print(f"e2e: 3. Alertmanager delivered {sent:.0f} notification(s) to the webhook, none failed; "
               f"runner-medic accepted {accepted.group(1)}, resolved-only {resolved.group(1) if resolved else '?'}")
 

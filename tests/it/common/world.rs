@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use runner_medic::config::remediation::WebhookSettings;
 use runner_medic::daemon::Daemon;
 use runner_medic::remediate::RemediationConfig;
 use runner_medic::remediate::gitlab::{GitlabConfig, RunnerScope, Secret};
@@ -93,6 +94,21 @@ pub async fn daemon_with(
     webhook: Option<&str>,
     adjust: impl FnOnce(&mut RemediationConfig),
 ) -> (Daemon, CancellationToken) {
+    let webhook = webhook.map(|t| WebhookSettings {
+        token: Secret::new(t),
+        cluster: None,
+    });
+    daemon_webhook(w, p, identity, webhook, adjust).await
+}
+
+/// [`daemon_with`] with the webhook's settings in full (its cluster).
+pub async fn daemon_webhook(
+    w: &World,
+    p: Policy,
+    identity: &str,
+    webhook: Option<WebhookSettings>,
+    adjust: impl FnOnce(&mut RemediationConfig),
+) -> (Daemon, CancellationToken) {
     let s = settings(|o| {
         o.since = Some("10m".into());
         o.silence_timeout = Some("5s".into());
@@ -124,7 +140,7 @@ pub async fn daemon_with(
         s,
         |config| {
             config.remediation = Some(remediation);
-            config.webhook = webhook.map(Secret::new);
+            config.webhook = webhook;
         },
         None,
     )
