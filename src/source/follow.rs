@@ -29,6 +29,10 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+mod machine;
+
+use machine::{After, Machine, Observed, Step};
+
 use super::checkpoint::{Checkpoint, Resume, Verdict};
 use super::positions::{Positions, StreamId};
 use super::{ContainerPhase, Line, PodInfo, PositionUpdate, SourceEvent};
@@ -203,6 +207,13 @@ impl Follower {
         resume.map_or(lookback, |r| r.since().min(lookback))
     }
 
+    /// What the pod says about the container now.
+    fn observe(&self) -> Observed {
+        let (deleted, container) = self.phase();
+        Observed { deleted, container }
+    }
+
+    /// The loop around [`Machine`]: it decides, this carries out.
     async fn follow(mut self) {
         let metrics = self.metrics.clone();
         let mut gauge = Gauge {
@@ -215,31 +226,21 @@ impl Follower {
             p = slots.acquire_owned() => match p { Ok(p) => p, Err(_) => return },
             _ = self.token.cancelled() => return,
         };
-        let mut instance: Option<i32> = None;
+        let mut m = Machine::new(self.config.backoff_initial, self.config.backoff_max);
         let mut cp = Checkpoint::new();
         // What the previous run of runner-medic read of the current instance.
         let mut resume: Option<Resume> = None;
-        let mut first = true;
-        let mut backoff = self.config.backoff_initial;
-        let mut eof_on_instance: Option<i32> = None;
         loop {
             if self.token.is_cancelled() {
                 return;
             }
-            let (deleted, current) = self.phase();
-            let Some((restarts, phase)) = current else {
-                return; // the container is not (or no longer) in the pod
-            };
+            let now = self.observe();
             // A new container instance: drain the old one, then start afresh.
-            if let Some(i) = instance
-                && restarts > i
-            {
+            if let Some(r) = m.restarted(now) {
                 metrics.reconnect(ReconnectReason::restart);
-                if restarts == i + 1 {
-                    let since = cp
-                        .since()
-                        .or_else(|| first.then(|| self.first_since(resume.as_ref())));
-                    let old = self.stream_id(i);
+                if r.drain {
+                    let since = cp.since();
+                    let old = self.stream_id(r.from);
                     self.drain_previous(&mut cp, since, &mut resume, true, &old)
                         .await;
                     if self.token.is_cancelled() {
@@ -247,21 +248,19 @@ impl Follower {
                     }
                 } else {
                     // Instances in between were never served: their logs are gone.
-                    metrics.gaps((restarts - i - 1) as u64);
+                    metrics.gaps(r.gaps);
                     tracing::warn!(
-                        missed = restarts - i - 1,
+                        missed = r.gaps,
                         "container restarted more than once while away"
                     );
                 }
                 cp = Checkpoint::new();
                 resume = None;
-                first = false;
-                eof_on_instance = None;
                 // The previous instance's mark stays: the next run replays
                 // that instance into health only.
-                self.forget_before(restarts - 1).await;
+                self.forget_before(r.to - 1).await;
             }
-            if instance.is_none() && restarts > 0 {
+            if let Some(previous) = m.found_restarted(now) {
                 // Found restarted (a crash loop, or a restart while
                 // runner-medic was down): what the previous instance wrote
                 // within the lookback, or after the previous run's mark,
@@ -269,25 +268,25 @@ impl Follower {
                 let mut prev = self
                     .positions
                     .as_ref()
-                    .and_then(|p| p.resume(&self.stream_id(restarts - 1)));
+                    .and_then(|p| p.resume(&self.stream_id(previous)));
                 if let Some(p) = &self.positions
                     && let Some(k) = p.last_instance(&self.uid, self.container())
-                    && k < restarts - 1
+                    && k < previous
                 {
                     // Instances that came and went while runner-medic was down.
-                    metrics.gaps((restarts - 1 - k) as u64);
+                    metrics.gaps((previous - k) as u64);
                 }
                 let since = self.first_since(prev.as_ref());
                 let marked = prev.is_some();
-                let old = self.stream_id(restarts - 1);
+                let old = self.stream_id(previous);
                 self.drain_previous(&mut Checkpoint::new(), Some(since), &mut prev, marked, &old)
                     .await;
                 if self.token.is_cancelled() {
                     return;
                 }
             }
-            if instance.is_none()
-                && let Some(p) = &self.positions
+            if m.instance().is_none()
+                && let (Some(p), Some((restarts, _))) = (&self.positions, now.container)
             {
                 resume = p.resume(&self.stream_id(restarts));
                 self.forget_before(restarts - 1).await;
@@ -295,28 +294,28 @@ impl Follower {
                     tracing::debug!("resuming where the previous run stopped");
                 }
             }
-            instance = Some(restarts);
-            if deleted && (eof_on_instance == instance || !matches!(phase, ContainerPhase::Running))
-            {
-                tracing::debug!("pod deleted and read to its end");
-                return;
-            }
-            // Running, or finished but not read to its end yet: read. Waiting
-            // to start or crash-looping: nothing to read until the pod changes.
-            let serving = match phase {
-                ContainerPhase::Running | ContainerPhase::Terminated => eof_on_instance != instance,
-                ContainerPhase::Waiting | ContainerPhase::CrashLoop => false,
-            };
-            if !serving {
-                gauge.set(StreamState::waiting);
-                if !self.wait_for_change(Duration::from_secs(30)).await {
+            match m.step(now) {
+                Step::Stop => {
+                    tracing::debug!(
+                        "the container left the pod, or its deleted pod was read to its end"
+                    );
                     return;
                 }
-                continue;
+                Step::Wait => {
+                    gauge.set(StreamState::waiting);
+                    if !self.wait_for_change(Duration::from_secs(30)).await {
+                        return;
+                    }
+                    continue;
+                }
+                Step::Read => {}
             }
+            let Some(instance) = m.instance() else {
+                return; // `step` said Read: there is an instance
+            };
             let since = cp
                 .since()
-                .or_else(|| first.then(|| self.first_since(resume.as_ref())));
+                .or_else(|| m.first().then(|| self.first_since(resume.as_ref())));
             let params = LogParams {
                 container: Some(self.container().to_owned()),
                 follow: true,
@@ -324,73 +323,51 @@ impl Follower {
                 since_time: since,
                 ..LogParams::default()
             };
-            let stream = match self.api.log_stream(&self.origin.pod, &params).await {
-                Ok(s) => s,
+            let after = match self.api.log_stream(&self.origin.pod, &params).await {
+                Ok(stream) => {
+                    gauge.set(StreamState::following);
+                    m.connected();
+                    cp.reconnect();
+                    let id = self.stream_id(instance);
+                    let (ended, read_any) =
+                        self.read(stream, &mut cp, &mut resume, Some(&id)).await;
+                    let after = m.ended(ended, read_any, self.observe());
+                    match ended {
+                        Ended::Error => metrics.reconnect(ReconnectReason::error),
+                        Ended::Silence => metrics.reconnect(ReconnectReason::silence),
+                        Ended::MaxAge => metrics.reconnect(ReconnectReason::max_age),
+                        Ended::Eof if matches!(after, After::Recheck(_)) => {
+                            metrics.reconnect(ReconnectReason::eof)
+                        }
+                        _ => {}
+                    }
+                    after
+                }
                 Err(e) => {
                     let (reason, gone) = classify_error(&e);
-                    if gone {
-                        tracing::debug!("pod is gone");
-                        return;
+                    if !gone {
+                        metrics.reconnect(reason);
+                        tracing::debug!(error = %e, ?reason, "log request failed");
                     }
-                    metrics.reconnect(reason);
-                    tracing::debug!(error = %e, ?reason, "log request failed");
-                    gauge.set(StreamState::backoff);
-                    if !self.sleep(backoff).await {
-                        return;
-                    }
-                    backoff = (backoff * 2).min(self.config.backoff_max);
-                    continue;
+                    m.connect_failed(gone)
                 }
             };
-            gauge.set(StreamState::following);
-            first = false;
-            cp.reconnect();
-            let id = self.stream_id(restarts);
-            let (ended, read_any) = self.read(stream, &mut cp, &mut resume, Some(&id)).await;
-            if read_any {
-                backoff = self.config.backoff_initial;
-            }
-            match ended {
-                Ended::Cancelled | Ended::Closed => return,
-                Ended::Eof => {
-                    // The container stopped, the pod went away, or the kubelet
-                    // ended the stream; the pod's state tells which.
-                    let (_, now) = self.phase();
-                    match now {
-                        Some((r, ContainerPhase::Running))
-                            if r == restarts && !self.pod.borrow().deleted =>
-                        {
-                            metrics.reconnect(ReconnectReason::eof);
-                            if !self.sleep(self.config.backoff_initial).await {
-                                return;
-                            }
-                            // Still running as far as we know: maybe the
-                            // watch has not told us yet. Reconnect.
-                            let (_, again) = self.phase();
-                            if matches!(again, Some((r2, ContainerPhase::Running)) if r2 == restarts)
-                            {
-                                continue;
-                            }
-                            eof_on_instance = Some(restarts);
-                        }
-                        _ => eof_on_instance = Some(restarts),
+            match after {
+                After::Stop => return,
+                After::Again => {}
+                After::Backoff(wait) => {
+                    gauge.set(StreamState::backoff);
+                    if !self.sleep(wait).await {
+                        return;
                     }
                 }
-                Ended::Error | Ended::Silence | Ended::MaxAge => {
-                    let reason = match ended {
-                        Ended::Error => ReconnectReason::error,
-                        Ended::Silence => ReconnectReason::silence,
-                        _ => ReconnectReason::max_age,
-                    };
-                    metrics.reconnect(reason);
-                    tracing::debug!(?reason, "reconnecting");
-                    if ended == Ended::Error {
-                        gauge.set(StreamState::backoff);
-                        if !self.sleep(backoff).await {
-                            return;
-                        }
-                        backoff = (backoff * 2).min(self.config.backoff_max);
+                After::Recheck(wait) => {
+                    if !self.sleep(wait).await {
+                        return;
                     }
+                    // Still running as far as we know: maybe the watch has
+                    // not told us yet. Reconnect, or take it as read to its end.
+                    m.recheck(self.observe());
                 }
             }
         }
