@@ -64,6 +64,14 @@ bin=target/debug/runner-medic
 step "alert rules (promtool check + unit tests, PrometheusRule, runbooks)"
 bash tests/ops/check_alerts.sh
 
+step "dashboard (Grafana 11.6 schema via its foundation SDK, cluster conventions)"
+python3 tests/ops/check_dashboard.py --self-test
+python3 tests/ops/check_dashboard.py
+
+step "Dockerfile (structure, OCI labels, cargo auditable, cross-compilation, .dockerignore)"
+python3 tests/ops/check_dockerfile.py --self-test
+python3 tests/ops/check_dockerfile.py
+
 step "deploy manifests (kustomize, Kubernetes schemas, args parsed by runner-medic)"
 python3 tests/ops/validate_deploy.py --binary "$bin"
 
