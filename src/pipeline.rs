@@ -27,6 +27,10 @@ use crate::source::checkpoint::Mark;
 use crate::source::positions::{Positions, StreamId};
 use crate::source::{Line, PositionUpdate, SourceEvent};
 
+/// Events handled per wake-up of the pipeline at most: one wake-up per
+/// event costs more than the event when a thousand streams send lines.
+const BATCH: usize = 256;
+
 /// Pipeline settings.
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
@@ -132,7 +136,18 @@ impl Pipeline {
         loop {
             tokio::select! {
                 ev = rx.recv() => match ev {
-                    Some(ev) => self.handle(ev, Instant::now()),
+                    Some(ev) => {
+                        // What else is queued goes in the same wake-up (at
+                        // most a batch, so that the tick is never starved).
+                        let now = Instant::now();
+                        self.handle(ev, now);
+                        for _ in 1..BATCH {
+                            match rx.try_recv() {
+                                Ok(ev) => self.handle(ev, now),
+                                Err(_) => break,
+                            }
+                        }
+                    }
                     None => break,
                 },
                 _ = tick.tick() => {

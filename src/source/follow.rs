@@ -404,12 +404,18 @@ impl Follower {
         let mut read_any = false;
         let mut pending: Vec<(Vec<u8>, bool)> = Vec::new();
         let mut dedup = 0u64;
-        // Two timers for the whole connection; the silence one is reset
-        // after every read rather than re-created.
+        // Two timers for the whole connection. The silence one is not moved
+        // on every read (a timer-wheel update per line for a thousand
+        // streams): reads note their time, and when it fires it is re-armed
+        // from the last read, or ends the connection.
         let max_age = tokio::time::sleep(self.config.max_age);
         tokio::pin!(max_age);
         let silence = tokio::time::sleep(self.config.silence_timeout);
         tokio::pin!(silence);
+        let mut last_read = Instant::now();
+        // One cancellation future for the connection, not one per read.
+        let cancelled = self.token.cancelled();
+        tokio::pin!(cancelled);
         // The position is published at most once a second, and at most a
         // second after the newest line (a stream that goes quiet must not
         // leave a stale mark for the positions file).
@@ -418,9 +424,16 @@ impl Follower {
         let mut mark_pending = false;
         loop {
             let n = tokio::select! {
-                _ = self.token.cancelled() => return (Ended::Cancelled, read_any),
+                _ = &mut cancelled => return (Ended::Cancelled, read_any),
                 _ = &mut max_age => return (Ended::MaxAge, read_any),
-                _ = &mut silence => return (Ended::Silence, read_any),
+                _ = &mut silence => {
+                    let quiet_until = last_read + self.config.silence_timeout;
+                    if Instant::now() >= quiet_until {
+                        return (Ended::Silence, read_any);
+                    }
+                    silence.as_mut().reset(quiet_until);
+                    continue;
+                }
                 _ = &mut mark, if mark_pending => {
                     mark_pending = false;
                     self.send_mark(id, cp).await;
@@ -438,9 +451,7 @@ impl Follower {
                 },
             };
             stream.consume_unpin(n);
-            silence
-                .as_mut()
-                .reset(Instant::now() + self.config.silence_timeout);
+            last_read = Instant::now();
             read_any = true;
             for (line, truncated) in pending.drain(..) {
                 let at = prefix::timestamp_cached(&line, &mut dates).map(|(t, _)| t);

@@ -383,6 +383,33 @@ async fn a_silent_stream_is_reopened_by_the_watchdog() {
     h.token.cancel();
 }
 
+/// The watchdog measures silence from the last read: a stream that keeps
+/// talking more often than the timeout is never reopened for silence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_that_keeps_talking_is_never_silent() {
+    let kube = cluster().await;
+    let pod = add_pod(&kube, DEPLOY, "x2x7k");
+    let h = start(kube, settings(|o| o.silence_timeout = Some("1s".into()))).await;
+    // A line every 400 ms for 4 s: four silence timeouts long, never silent.
+    for i in 1..=10 {
+        write(&h.kube, &pod, DEPLOY, Timestamp::now(), &received(RID, i));
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    let m = wait_metrics(h.daemon.addr, "10 lines", |m| {
+        value(m, "runner_medic_log_lines_total") == Some(10.0)
+    })
+    .await;
+    assert_eq!(
+        value(
+            &m,
+            "runner_medic_log_stream_reconnects_total{reason=\"silence\"}"
+        ),
+        Some(0.0),
+        "{m}"
+    );
+    h.token.cancel();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_daemon_rebuilds_health_from_the_lookback() {
     let kube = cluster().await;
