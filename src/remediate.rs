@@ -41,7 +41,7 @@ use crate::health::{RunnerKey, RunnerView, State};
 use crate::metrics::Metrics;
 use audit::Audit;
 use gitlab::{Gitlab, GitlabConfig};
-use history::{Store, WorkloadHistory};
+use history::{Store, WorkloadHistory, WorkloadKey};
 use lease::LeaseConfig;
 use policy::{Decision, Identity, Local, Mode, Policy, Remote, Strategy, Trigger, Verdict};
 
@@ -82,7 +82,7 @@ pub struct RemediationConfig {
     pub narrate: Option<mpsc::UnboundedSender<String>>,
     /// `recreate`: settings of a workload's runner (`<namespace>.<workload>`)
     /// when none were captured from GitLab while it was healthy.
-    pub recreate_settings: BTreeMap<String, history::RunnerSettings>,
+    pub recreate_settings: BTreeMap<WorkloadKey, history::RunnerSettings>,
     /// The runner's container in its pods (`None`: named like the workload,
     /// as the gitlab-runner chart does).
     pub runner_container: Option<String>,
@@ -113,21 +113,21 @@ pub struct Controller {
     snapshot: watch::Receiver<Snapshot>,
     leader: watch::Receiver<bool>,
     alerts: mpsc::Receiver<AlertRequest>,
-    history: BTreeMap<String, WorkloadHistory>,
+    history: BTreeMap<WorkloadKey, WorkloadHistory>,
     loaded: bool,
     /// Last decision per runner (verdict, failed check), to record changes only.
     last: HashMap<RunnerKey, (Verdict, &'static str)>,
     /// Runner settings captured from GitLab (`recreate`), per workload key.
-    settings: BTreeMap<String, history::RunnerSettings>,
+    settings: BTreeMap<WorkloadKey, history::RunnerSettings>,
     /// Runners whose settings capture was tried (once per process).
     captured: HashSet<RunnerKey>,
     /// A token issued but not yet written to its Secret, per workload key:
     /// memory only, never persisted or logged.
-    tokens: HashMap<String, gitlab::Secret>,
+    tokens: HashMap<WorkloadKey, gitlab::Secret>,
     /// History entries that cannot be read, per workload key (fail closed).
-    unreadable: BTreeMap<String, String>,
+    unreadable: BTreeMap<WorkloadKey, String>,
     /// Workload keys whose circuit the metrics show open.
-    circuits: HashSet<String>,
+    circuits: HashSet<WorkloadKey>,
     /// GitLab's and the cluster's answers per candidate, reused for
     /// decisions that do not act for `recheck` (quiet when idle).
     cache: HashMap<RunnerKey, Cached>,
@@ -310,22 +310,21 @@ impl Controller {
         self.unreadable = loaded.unreadable;
         self.history = loaded.histories;
         self.settings.extend(loaded.settings);
-        let open: HashSet<String> = self
+        let open: HashSet<WorkloadKey> = self
             .history
             .iter()
             .filter(|(_, h)| h.circuit_open)
             .map(|(k, _)| k.clone())
             .collect();
         for k in self.circuits.union(&open) {
-            if let Some((ns, w)) = k.split_once('.') {
-                self.metrics.circuit(ns, w, open.contains(k));
-            }
+            self.metrics
+                .circuit(k.namespace(), k.workload(), open.contains(k));
         }
         self.circuits = open;
         if !self.loaded {
             self.loaded = true;
             // A remediation interrupted by a restart continues where it stopped.
-            let pending: Vec<String> = self
+            let pending: Vec<WorkloadKey> = self
                 .history
                 .iter()
                 .filter(|(_, h)| h.in_flight.is_some())
@@ -362,13 +361,13 @@ impl Controller {
         views: &[RunnerView],
         token: &CancellationToken,
     ) {
-        let key = history::key(&view.key.namespace, &view.key.workload);
+        let key = WorkloadKey::new(&view.key.namespace, &view.key.workload);
         let history = self.history.get(&key).cloned().unwrap_or_default();
         let busy = self
             .history
             .iter()
             .find(|(_, h)| h.in_flight.is_some())
-            .map(|(k, _)| k.replace('.', "/"));
+            .map(|(k, _)| format!("{}/{}", k.namespace(), k.workload()));
         let runner_container = self.config.runner_container(&view.key.workload).to_owned();
         let local = Local {
             trigger,
@@ -518,7 +517,7 @@ impl Controller {
                 tracing::info!(runner = %v.key.runner, %why, "the runner's settings are not kept for recreate");
                 continue;
             }
-            let key = history::key(&v.key.namespace, &v.key.workload);
+            let key = WorkloadKey::new(&v.key.namespace, &v.key.workload);
             let found = match gitlab.find_runners(&v.key.runner).await {
                 Ok(found) => found,
                 Err(e) => {
@@ -647,7 +646,7 @@ impl Controller {
                 .await,
             );
             if strategy == Strategy::Recreate {
-                let key = history::key(&view.key.namespace, &view.key.workload);
+                let key = WorkloadKey::new(&view.key.namespace, &view.key.workload);
                 settings = Some(match self.recreate_settings(&key) {
                     Some(s) => s.validate().map(|()| match (s.captured_at, s.gitlab_id) {
                         (Some(at), Some(id)) => format!(
@@ -678,7 +677,7 @@ impl Controller {
     }
 
     /// The settings `recreate` uses for a workload: captured, else config.
-    fn recreate_settings(&self, key: &str) -> Option<&history::RunnerSettings> {
+    fn recreate_settings(&self, key: &WorkloadKey) -> Option<&history::RunnerSettings> {
         self.settings
             .get(key)
             .or_else(|| self.config.recreate_settings.get(key))

@@ -419,7 +419,10 @@ pub fn resolve(
             problems.push(Problem { path, message: e });
             continue;
         }
-        recreate_settings.insert(crate::remediate::history::key(ns, w), s.clone());
+        recreate_settings.insert(
+            crate::remediate::history::WorkloadKey::new(ns, w),
+            s.clone(),
+        );
     }
     let (Some(url), Some(token)) = (url, token) else {
         return (None, webhook);

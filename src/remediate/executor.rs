@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use tokio_util::sync::CancellationToken;
 
 use super::Controller;
-use super::history::{self, InFlight, Outcome, Step};
+use super::history::{self, InFlight, Outcome, Step, WorkloadKey};
 use super::pods::{Owner, PodRef};
 use super::policy::{Decision, RestartMethod, Strategy};
 use super::verify::{self, Verified};
@@ -57,7 +57,7 @@ impl Controller {
             secret,
             rejected_since,
         } = facts;
-        let key = history::key(&view.key.namespace, &view.key.workload);
+        let key = WorkloadKey::new(&view.key.namespace, &view.key.workload);
         let cluster = self.cluster(&view.key.namespace);
         let names: Vec<String> = view.pods.iter().map(|p| p.to_string()).collect();
         let pods = match cluster.existing(&names).await {
@@ -99,7 +99,7 @@ impl Controller {
 
     /// Continues a remediation found in flight (after a restart or a
     /// change of leader).
-    pub(super) async fn resume(&mut self, key: &str, token: &CancellationToken) {
+    pub(super) async fn resume(&mut self, key: &WorkloadKey, token: &CancellationToken) {
         if let Some(f) = self.history.get(key).and_then(|h| h.in_flight.as_ref()) {
             tracing::warn!(workload = %key, runner = %f.runner, done = ?f.done, "resuming an interrupted remediation");
         }
@@ -207,13 +207,8 @@ impl Controller {
         Ok(())
     }
 
-    async fn run_flight(&mut self, key: &str, resumed: bool, token: &CancellationToken) {
-        let Some((namespace, workload)) = key
-            .split_once('.')
-            .map(|(a, b)| (a.to_owned(), b.to_owned()))
-        else {
-            return;
-        };
+    async fn run_flight(&mut self, key: &WorkloadKey, resumed: bool, token: &CancellationToken) {
+        let (namespace, workload) = (key.namespace().to_owned(), key.workload().to_owned());
         let Some(flight) = self.history.get(key).and_then(|h| h.in_flight.clone()) else {
             return;
         };
@@ -241,7 +236,7 @@ impl Controller {
                 let (window, max_failures) = (p.attempt_window, p.max_failures);
                 let now = Timestamp::now();
                 let secs = now.duration_since(flight.started).as_secs_f64().max(0.0);
-                let h = self.history.entry(key.to_owned()).or_default();
+                let h = self.history.entry(key.clone()).or_default();
                 h.finish(now, outcome, detail.clone(), window, max_failures);
                 let circuit = h.circuit_open;
                 let saved = h.clone();
@@ -331,7 +326,7 @@ impl Controller {
         }
     }
 
-    async fn mark(&mut self, key: &str, step: Step, edit: impl FnOnce(&mut InFlight)) {
+    async fn mark(&mut self, key: &WorkloadKey, step: Step, edit: impl FnOnce(&mut InFlight)) {
         let Some(h) = self.history.get_mut(key) else {
             return;
         };
@@ -345,13 +340,13 @@ impl Controller {
         }
     }
 
-    fn flight(&self, key: &str) -> Option<InFlight> {
+    fn flight(&self, key: &WorkloadKey) -> Option<InFlight> {
         self.history.get(key).and_then(|h| h.in_flight.clone())
     }
 
     async fn steps(
         &mut self,
-        key: &str,
+        key: &WorkloadKey,
         namespace: &str,
         workload: &str,
         token: &CancellationToken,
@@ -597,7 +592,7 @@ impl Controller {
     /// until it is in the Secret. `Ok`: go on with the restart.
     async fn token_steps(
         &mut self,
-        key: &str,
+        key: &WorkloadKey,
         namespace: &str,
         token: &CancellationToken,
     ) -> Result<(), Stop> {
@@ -624,7 +619,7 @@ impl Controller {
         };
         if !self.still_leader() || token.is_cancelled() {
             // Keep it for the resume in this process; a new process issues another.
-            self.tokens.insert(key.to_owned(), issued);
+            self.tokens.insert(key.clone(), issued);
             return Err(Stop::Interrupted);
         }
         if let Err(why) = self.guard(&f, namespace, "writing the Secret").await {
@@ -662,7 +657,7 @@ impl Controller {
     /// a restart, a reset of the new one. Marks `TokenIssued`.
     async fn issue_token(
         &mut self,
-        key: &str,
+        key: &WorkloadKey,
         namespace: &str,
         f: &InFlight,
         gitlab: &super::gitlab::Gitlab,
@@ -723,7 +718,7 @@ impl Controller {
 
     /// A runner `recreate` created whose token will never reach the
     /// Secret is deleted again: nobody can use it. The note says how it went.
-    async fn discard_created(&self, key: &str, gitlab: &super::gitlab::Gitlab) -> String {
+    async fn discard_created(&self, key: &WorkloadKey, gitlab: &super::gitlab::Gitlab) -> String {
         let Some(f) = self.flight(key) else {
             return String::new();
         };
@@ -740,7 +735,7 @@ impl Controller {
 
     /// After a verified `recreate`, the old runner (if it still exists in
     /// GitLab) is deleted: its token is dead and it would linger as offline.
-    async fn delete_old_runner(&mut self, key: &str, namespace: &str) {
+    async fn delete_old_runner(&mut self, key: &WorkloadKey, namespace: &str) {
         let Some(f) = self.flight(key) else { return };
         if f.strategy != Strategy::Recreate || f.done.contains(&Step::OldRunnerDeleted) {
             return;

@@ -13,6 +13,7 @@
 //! stored here.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -315,21 +316,140 @@ impl RunnerSettings {
     }
 }
 
-/// The ConfigMap key of a workload's runner settings.
-pub fn settings_key(namespace: &str, workload: &str) -> String {
-    format!("{namespace}.{workload}.runner")
+/// A workload remediation keeps a history for: `<namespace>.<workload>`, the
+/// key of its history in the ConfigMap (a person resets a circuit breaker
+/// by removing it). Unambiguous: a namespace is a DNS label, without dots;
+/// a workload may have dots.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct WorkloadKey(Arc<str>);
+
+impl WorkloadKey {
+    /// The key of `workload` in `namespace`.
+    pub fn new(namespace: &str, workload: &str) -> WorkloadKey {
+        WorkloadKey(format!("{namespace}.{workload}").into())
+    }
+
+    /// A history key read back from the ConfigMap; `None` when it names no
+    /// workload (no dot, or an empty part).
+    pub fn parse(key: &str) -> Option<WorkloadKey> {
+        let (ns, w) = key.split_once('.')?;
+        (!ns.is_empty() && !w.is_empty() && !key.contains(SETTINGS_MARK))
+            .then(|| WorkloadKey(key.into()))
+    }
+
+    /// The namespace.
+    pub fn namespace(&self) -> &str {
+        self.0.split_once('.').map_or(&*self.0, |(ns, _)| ns)
+    }
+
+    /// The workload (Deployment) name.
+    pub fn workload(&self) -> &str {
+        self.0.split_once('.').map_or("", |(_, w)| w)
+    }
+
+    /// The ConfigMap key of the workload's runner settings:
+    /// `<namespace>.<workload>_runner`. No namespace or workload name has
+    /// an underscore, so it is never the history key of another workload
+    /// (the `<namespace>.<workload>.runner` of older versions was: that of
+    /// a workload named `<workload>.runner`).
+    pub fn settings_key(&self) -> String {
+        format!("{}{SETTINGS_MARK}", self.0)
+    }
 }
+
+impl std::fmt::Display for WorkloadKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What ends a settings key (`_` is in no Kubernetes object name).
+const SETTINGS_MARK: &str = "_runner";
+/// What ended a settings key before runner-medic 0.1.1 (ambiguous).
+const LEGACY_SETTINGS_MARK: &str = ".runner";
 
 /// Everything the ConfigMap holds.
 #[derive(Debug, Clone, Default)]
 pub struct Loaded {
-    /// History per `<namespace>.<workload>`.
-    pub histories: BTreeMap<String, WorkloadHistory>,
-    /// Runner settings per `<namespace>.<workload>`.
-    pub settings: BTreeMap<String, RunnerSettings>,
-    /// Entries that could not be read, per key, with the reason: the
+    /// History per workload.
+    pub histories: BTreeMap<WorkloadKey, WorkloadHistory>,
+    /// Runner settings per workload.
+    pub settings: BTreeMap<WorkloadKey, RunnerSettings>,
+    /// Entries that could not be read, per workload, with the reason: the
     /// workload is not remediated until a person fixes or removes them.
-    pub unreadable: BTreeMap<String, String>,
+    pub unreadable: BTreeMap<WorkloadKey, String>,
+    /// Keys that name no workload (not written by runner-medic): ignored.
+    pub foreign: Vec<String>,
+}
+
+impl Loaded {
+    /// Reads the ConfigMap's data. A settings entry that does not parse
+    /// fails its workload closed (refused until a person fixes it), as a
+    /// history entry does.
+    pub fn from_data(data: BTreeMap<String, String>) -> Loaded {
+        let mut out = Loaded::default();
+        let mut legacy = Vec::new();
+        for (k, v) in data {
+            if let Some(w) = k.strip_suffix(SETTINGS_MARK).and_then(WorkloadKey::parse) {
+                match serde_json::from_str(&v) {
+                    Ok(s) => {
+                        out.settings.insert(w, s);
+                    }
+                    Err(e) => {
+                        out.unreadable
+                            .insert(w, format!("its runner settings ({k}): {e}"));
+                    }
+                }
+                continue;
+            }
+            let Some(w) = WorkloadKey::parse(&k) else {
+                out.foreign.push(k);
+                continue;
+            };
+            if k.ends_with(LEGACY_SETTINGS_MARK) {
+                // Settings of `<ns>.<w>` as older versions wrote them, or the
+                // history of a workload named `<w>.runner`: the content says.
+                legacy.push((k, w, v));
+                continue;
+            }
+            match serde_json::from_str(&v) {
+                Ok(h) => {
+                    out.histories.insert(w, h);
+                }
+                Err(e) => {
+                    out.unreadable.insert(w, e.to_string());
+                }
+            }
+        }
+        for (k, w, v) in legacy {
+            // Settings are strict (unknown fields refused, runner_type
+            // required); a history accepts any object, so it is tried second.
+            let owner = k
+                .strip_suffix(LEGACY_SETTINGS_MARK)
+                .and_then(WorkloadKey::parse);
+            if let Some(owner) = &owner
+                && let Ok(s) = serde_json::from_str::<RunnerSettings>(&v)
+            {
+                // A current settings key wins over the legacy one.
+                out.settings.entry(owner.clone()).or_insert(s);
+                continue;
+            }
+            match serde_json::from_str(&v) {
+                Ok(h) => {
+                    out.histories.insert(w, h);
+                }
+                Err(e) => {
+                    // Neither: both workloads it may belong to fail closed.
+                    if let Some(owner) = owner {
+                        out.unreadable
+                            .insert(owner, format!("its runner settings ({k}): {e}"));
+                    }
+                    out.unreadable.insert(w, e.to_string());
+                }
+            }
+        }
+        out
+    }
 }
 
 /// When an attempt started.
@@ -337,11 +457,6 @@ pub struct Loaded {
 pub struct AttemptRef {
     /// Start.
     pub started: Timestamp,
-}
-
-/// The ConfigMap key of a workload: `<namespace>.<workload>`.
-pub fn key(namespace: &str, workload: &str) -> String {
-    format!("{namespace}.{workload}")
 }
 
 /// Reads and writes the history ConfigMap.
@@ -383,50 +498,31 @@ impl Store {
         let Some(cm) = self.api.get_opt(CONFIGMAP).await? else {
             return Ok(Loaded::default());
         };
-        let mut out = Loaded::default();
-        for (k, v) in cm.data.unwrap_or_default() {
-            if let Some(workload) = k.strip_suffix(".runner") {
-                match serde_json::from_str(&v) {
-                    Ok(s) => {
-                        out.settings.insert(workload.to_owned(), s);
-                    }
-                    Err(e) => {
-                        // Fail closed: the workload is refused until fixed.
-                        out.unreadable.insert(
-                            workload.to_owned(),
-                            format!("its runner settings ({k}): {e}"),
-                        );
-                    }
-                }
-                continue;
-            }
-            match serde_json::from_str(&v) {
-                Ok(h) => {
-                    out.histories.insert(k, h);
-                }
-                Err(e) => {
-                    out.unreadable.insert(k, e.to_string());
-                }
-            }
-        }
-        Ok(out)
+        Ok(Loaded::from_data(cm.data.unwrap_or_default()))
     }
 
     /// Writes one workload's history (read-modify-write guarded by the
     /// ConfigMap's resourceVersion; retried on conflicts).
-    pub async fn save(&self, key: &str, history: &WorkloadHistory) -> Result<(), StoreError> {
-        self.save_value(key, serde_json::to_string(history).unwrap_or_default())
-            .await
+    pub async fn save(
+        &self,
+        key: &WorkloadKey,
+        history: &WorkloadHistory,
+    ) -> Result<(), StoreError> {
+        self.save_value(
+            &key.to_string(),
+            serde_json::to_string(history).unwrap_or_default(),
+        )
+        .await
     }
 
-    /// Writes a workload's runner settings (`key` is `<namespace>.<workload>`).
+    /// Writes a workload's runner settings.
     pub async fn save_settings(
         &self,
-        key: &str,
+        key: &WorkloadKey,
         settings: &RunnerSettings,
     ) -> Result<(), StoreError> {
         self.save_value(
-            &format!("{key}.runner"),
+            &key.settings_key(),
             serde_json::to_string(settings).unwrap_or_default(),
         )
         .await
@@ -477,6 +573,65 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const SETTINGS: &str =
+        r#"{"runner":"HYErDk_6w","gitlab_id":6,"runner_type":"group_type","group_id":9}"#;
+    const HISTORY: &str = r#"{"attempts":[],"circuit_open":true,"circuit_reason":"two failures"}"#;
+
+    #[test]
+    fn workload_keys_name_their_parts_and_never_collide() {
+        let k = WorkloadKey::new("ci", "gitlab.runner");
+        assert_eq!(k.to_string(), "ci.gitlab.runner");
+        assert_eq!((k.namespace(), k.workload()), ("ci", "gitlab.runner"));
+        assert_eq!(WorkloadKey::parse("ci.gitlab.runner"), Some(k.clone()));
+        for bad in ["ci", ".w", "ci.", ""] {
+            assert_eq!(WorkloadKey::parse(bad), None, "{bad:?}");
+        }
+        // The settings of `ci/gitlab` are not the history of `ci/gitlab.runner`.
+        let owner = WorkloadKey::new("ci", "gitlab");
+        assert_ne!(owner.settings_key(), k.to_string());
+        assert_eq!(WorkloadKey::parse(&owner.settings_key()), None);
+    }
+
+    #[test]
+    fn the_configmap_reads_back_histories_and_settings_old_and_new() {
+        let data = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<BTreeMap<_, _>>()
+        };
+        let gitlab = WorkloadKey::new("ci", "gitlab");
+        let dotted = WorkloadKey::new("ci", "gitlab.runner");
+        // Current keys: a workload named `gitlab.runner` beside `gitlab`'s settings.
+        let l = Loaded::from_data(data(&[
+            ("ci.gitlab_runner", SETTINGS),
+            ("ci.gitlab.runner", HISTORY),
+            ("not-ours", "{}"),
+        ]));
+        assert_eq!(l.settings.get(&gitlab).map(|s| s.gitlab_id), Some(Some(6)));
+        assert!(
+            l.histories[&dotted].circuit_open,
+            "the circuit of gitlab.runner"
+        );
+        assert!(l.unreadable.is_empty(), "{:?}", l.unreadable);
+        assert_eq!(l.foreign, vec!["not-ours".to_owned()]);
+        // An older version's `.runner` settings key is still read as settings...
+        let l = Loaded::from_data(data(&[("ci.gitlab.runner", SETTINGS)]));
+        assert!(l.settings.contains_key(&gitlab) && l.histories.is_empty());
+        // ...a current one wins over it...
+        let newer = SETTINGS.replace("\"gitlab_id\":6", "\"gitlab_id\":7");
+        let l = Loaded::from_data(data(&[
+            ("ci.gitlab.runner", SETTINGS),
+            ("ci.gitlab_runner", &newer),
+        ]));
+        assert_eq!(l.settings[&gitlab].gitlab_id, Some(7));
+        // ...and what is neither fails both candidates closed.
+        let l = Loaded::from_data(data(&[("ci.gitlab.runner", "not json")]));
+        assert!(l.unreadable.contains_key(&gitlab) && l.unreadable.contains_key(&dotted));
+        let l = Loaded::from_data(data(&[("ci.gitlab_runner", "{\"runner_type\": 1}")]));
+        assert!(l.unreadable.contains_key(&gitlab));
+    }
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()

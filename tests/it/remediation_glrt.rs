@@ -244,7 +244,7 @@ async fn recreate_replaces_a_deleted_runner_with_its_settings() {
         .kube
         .cluster
         .object("configmaps", "runner-medic", "runner-medic-state")
-        .is_none_or(|c| c["data"]["gitlab-runner.gitlab-runner.runner"].is_null())
+        .is_none_or(|c| c["data"]["gitlab-runner.gitlab-runner_runner"].is_null())
     {
         assert!(tokio::time::Instant::now() < deadline, "settings not kept");
         tokio::time::sleep(Duration::from_millis(100)).await;
