@@ -20,8 +20,10 @@ fn bench(c: &mut Criterion) {
             workload: format!("runner-{}", i % 20).into(),
             runner: RunnerId::normalize(&format!("r{i:07}x")).unwrap(),
         };
-        let mut s = m.runner_series(&key, &format!("runner-{}-7d9c6b5f4-p{i:04}", i % 20).into());
-        m.runner_state(
+        let mut s = m
+            .runners
+            .runner_series(&key, &format!("runner-{}-7d9c6b5f4-p{i:04}", i % 20).into());
+        m.runners.runner_state(
             &mut s,
             &format!("runner-{}-7d9c6b5f4-p{i:04}", i % 20).into(),
             State::Healthy,

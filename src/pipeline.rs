@@ -253,7 +253,7 @@ impl Pipeline {
         let obs = self.tracker.observe(&line.origin, &event, Some(at));
         if let Some(reason) = obs.refused {
             if counted {
-                self.metrics.runner_refused_for(reason);
+                self.metrics.runners.runner_refused_for(reason);
             }
             if obs.first_refusal {
                 let o = &line.origin;
@@ -274,7 +274,7 @@ impl Pipeline {
         if let Some(key) = &obs.evicted {
             // Made room for a proven runner: forgotten as on expiry.
             if let Some(s) = self.series.remove(key) {
-                self.metrics.forget_runner(&s);
+                self.metrics.runners.forget_runner(&s);
             }
             self.dirty = true;
             tracing::info!(namespace = %key.namespace, workload = %key.workload, runner = %key.runner, "runner forgotten: max_runners reached and a proven runner needed its place (it had no proof that a pod runs it)");
@@ -289,7 +289,7 @@ impl Pipeline {
                 let series = self
                     .series
                     .entry(r.key.clone())
-                    .or_insert_with(|| self.metrics.runner_series(&r.key, &pod));
+                    .or_insert_with(|| self.metrics.runners.runner_series(&r.key, &pod));
                 if counted {
                     series.event(event.class);
                 }
@@ -316,7 +316,9 @@ impl Pipeline {
 
                 if obs.transition.is_some() || *series.pod() != pod {
                     let since = r.since.at.map(|t| t.as_millisecond() as f64 / 1000.0);
-                    self.metrics.runner_state(series, &pod, r.state, since);
+                    self.metrics
+                        .runners
+                        .runner_state(series, &pod, r.state, since);
                 }
                 if event.class.is_success()
                     && let Some(t) = r.last_success.and_then(|s| s.at)
@@ -327,7 +329,7 @@ impl Pipeline {
                     series.consecutive_forbidden(r.consecutive_forbidden);
                 }
             }
-            None if counted => self.metrics.unattributed_event(
+            None if counted => self.metrics.runners.unattributed_event(
                 &line.origin.namespace,
                 &line.origin.workload,
                 event.class,
@@ -338,19 +340,21 @@ impl Pipeline {
             self.on_transition(t, counted);
         }
         if !counted {
-            self.metrics.resumed();
+            self.metrics.logs.resumed();
             return;
         }
         self.metrics
+            .logs
             .line_read(line.bytes.len(), truncated, invalid_utf8);
         self.metrics
+            .logs
             .line_processed(line.read_at.elapsed().as_secs_f64());
     }
 
     fn on_transition(&mut self, t: Transition, counted: bool) {
         self.dirty = true;
         if counted {
-            self.metrics.transition(t.to);
+            self.metrics.runners.transition(t.to);
         }
         let Some(diagnosis) = self
             .tracker
@@ -380,7 +384,7 @@ impl Pipeline {
                 })
                 .is_err()
         {
-            self.metrics.overflow(Channel::transitions);
+            self.metrics.logs.overflow(Channel::transitions);
         }
     }
 
@@ -402,7 +406,7 @@ impl Pipeline {
             .collect();
         for key in expired {
             if let Some(s) = self.series.remove(&key) {
-                self.metrics.forget_runner(&s);
+                self.metrics.runners.forget_runner(&s);
             }
             self.tracker.remove(&key);
             self.dirty = true;
@@ -420,7 +424,9 @@ impl Pipeline {
         let mut findings = FxHashMap::default();
         for r in &report.runners {
             if let Some(series) = self.series.get_mut(&r.key) {
-                self.metrics.runner_diagnosis(series, r.diagnosis.finding);
+                self.metrics
+                    .runners
+                    .runner_diagnosis(series, r.diagnosis.finding);
             }
             findings.insert(&r.key, r.diagnosis.finding);
         }

@@ -235,7 +235,7 @@ impl Controller {
                 }
             }
         }
-        self.metrics.in_progress(false);
+        self.metrics.remediation.in_progress(false);
     }
 
     fn acting(&self) -> bool {
@@ -318,6 +318,7 @@ impl Controller {
             .collect();
         for k in self.circuits.union(&open) {
             self.metrics
+                .remediation
                 .circuit(k.namespace(), k.workload(), open.contains(k));
         }
         self.circuits = open;
@@ -349,7 +350,7 @@ impl Controller {
             .cloned()
             .collect();
         for k in gone {
-            self.metrics.gitlab_disagrees(&k, None);
+            self.metrics.remediation.gitlab_disagrees(&k, None);
             self.disputed.remove(&k);
         }
     }
@@ -433,7 +434,9 @@ impl Controller {
             facts.rejected_since = view.first_forbidden.or(view.first_verify_rejected);
         }
         if disagrees || self.disputed.contains(&view.key) {
-            self.metrics.gitlab_disagrees(&view.key, Some(disagrees));
+            self.metrics
+                .remediation
+                .gitlab_disagrees(&view.key, Some(disagrees));
             if disagrees {
                 self.disputed.insert(view.key.clone());
             }

@@ -115,9 +115,7 @@ fn constant_time_eq(presented: &[u8], expected: &[u8]) -> bool {
 #[derive(Debug, Clone, Copy)]
 struct ResolvedOnly;
 
-/// Every `result` of `runner_medic_webhook_requests_total` (declared with
-/// the metric, so that `metrics` needs nothing from `admin`).
-pub use crate::metrics::WEBHOOK_RESULTS as RESULTS;
+use crate::metrics::WebhookResult;
 
 /// Handles one webhook request.
 pub async fn handle(
@@ -128,16 +126,18 @@ pub async fn handle(
     let r = respond(hook, snapshot, req).await;
     if let Some(h) = hook {
         let result = match r.status() {
-            StatusCode::OK if r.extensions().get::<ResolvedOnly>().is_some() => "resolved",
-            StatusCode::OK => "accepted",
-            StatusCode::UNAUTHORIZED => "unauthorized",
-            StatusCode::PAYLOAD_TOO_LARGE => "too_large",
-            StatusCode::BAD_REQUEST | StatusCode::REQUEST_TIMEOUT => "malformed",
-            StatusCode::NOT_FOUND => "unknown_runner",
-            StatusCode::MISDIRECTED_REQUEST => "other_cluster",
-            _ => "busy",
+            StatusCode::OK if r.extensions().get::<ResolvedOnly>().is_some() => {
+                WebhookResult::resolved
+            }
+            StatusCode::OK => WebhookResult::accepted,
+            StatusCode::UNAUTHORIZED => WebhookResult::unauthorized,
+            StatusCode::PAYLOAD_TOO_LARGE => WebhookResult::too_large,
+            StatusCode::BAD_REQUEST | StatusCode::REQUEST_TIMEOUT => WebhookResult::malformed,
+            StatusCode::NOT_FOUND => WebhookResult::unknown_runner,
+            StatusCode::MISDIRECTED_REQUEST => WebhookResult::other_cluster,
+            _ => WebhookResult::busy,
         };
-        h.metrics.webhook_request(result);
+        h.metrics.admin.webhook_request(result);
     }
     r
 }

@@ -80,6 +80,7 @@ impl Audit {
             (Verdict::Refuse, None) => ("refuse", "unknown"),
         };
         self.metrics
+            .remediation
             .decision(&d.namespace, &d.workload, verdict, check);
         let checks: Vec<String> = d
             .checks

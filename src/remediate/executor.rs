@@ -15,6 +15,7 @@ use super::policy::{Decision, RestartMethod, Strategy};
 use super::verify::{self, Verified};
 use crate::event::RunnerId;
 use crate::health::{RunnerKey, RunnerView, State};
+use crate::metrics::RemediationResult;
 
 /// What the preflight found, for the steps.
 #[derive(Debug, Default)]
@@ -212,9 +213,10 @@ impl Controller {
         let Some(flight) = self.history.get(key).and_then(|h| h.in_flight.clone()) else {
             return;
         };
-        self.metrics.in_progress(true);
+        self.metrics.remediation.in_progress(true);
         self.metrics
-            .remediation_started(&namespace, &workload, flight.strategy.as_str());
+            .remediation
+            .started(&namespace, &workload, flight.strategy.as_str());
         let cluster = self.cluster(&namespace);
         let reference = flight.owner.as_ref().map(|(k, n)| cluster.reference(k, n));
         let stop = match resumed {
@@ -243,14 +245,20 @@ impl Controller {
                 if let Err(e) = self.store.save(key, &saved).await {
                     tracing::warn!(error = %e, "cannot persist the remediation result");
                 }
-                self.metrics.remediation(
+                self.metrics.remediation.ended(
                     &namespace,
                     &workload,
                     flight.strategy.as_str(),
-                    outcome.as_str(),
+                    match outcome {
+                        Outcome::Succeeded => RemediationResult::Succeeded,
+                        Outcome::Failed => RemediationResult::Failed,
+                        Outcome::Refused => RemediationResult::Refused,
+                    },
                     secs,
                 );
-                self.metrics.circuit(&namespace, &workload, circuit);
+                self.metrics
+                    .remediation
+                    .circuit(&namespace, &workload, circuit);
                 let (reason, warning) = match outcome {
                     Outcome::Succeeded => ("RemediationSucceeded", false),
                     Outcome::Failed => ("RemediationFailed", true),
@@ -276,7 +284,7 @@ impl Controller {
                 }
             }
         }
-        self.metrics.in_progress(false);
+        self.metrics.remediation.in_progress(false);
     }
 
     fn still_leader(&self) -> bool {

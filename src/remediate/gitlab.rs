@@ -21,7 +21,7 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use crate::event::RunnerId;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, StatusClass};
 use crate::redact::redact;
 
 pub use crate::redact::Secret;
@@ -378,11 +378,11 @@ impl Gitlab {
             }
             let result = req.send().await;
             let class = match &result {
-                Ok(r) => status_class(r.status()),
-                Err(_) => "error",
+                Ok(r) => StatusClass::of(r.status().as_u16()),
+                Err(_) => StatusClass::NoAnswer,
             };
             if let Some(m) = &self.metrics {
-                m.gitlab_request(endpoint, class);
+                m.remediation.gitlab_request(endpoint, class);
             }
             match result {
                 Err(e) => {
@@ -776,15 +776,6 @@ impl Gitlab {
             )
             .await?;
         r.json().await.map_err(|e| unexpected("create_runner", &e))
-    }
-}
-
-fn status_class(s: StatusCode) -> &'static str {
-    match s.as_u16() {
-        200..=299 => "2xx",
-        300..=399 => "3xx",
-        400..=499 => "4xx",
-        _ => "5xx",
     }
 }
 

@@ -226,7 +226,7 @@ impl Elector {
                     }
                 }
                 leader.send_replace(is);
-                metrics.leader(is);
+                metrics.remediation.leader(is);
             }
             // Jittered retry (1.0 .. 1.2 x retry).
             let jitter =
@@ -237,7 +237,7 @@ impl Elector {
                     if *leader.borrow() {
                         self.release().await;
                         leader.send_replace(false);
-                        metrics.leader(false);
+                        metrics.remediation.leader(false);
                     }
                     return;
                 }

@@ -116,7 +116,7 @@ struct Gauge<'a> {
 impl Gauge<'_> {
     fn set(&mut self, to: StreamState) {
         if self.state != Some(to) {
-            self.metrics.stream_state(self.state, Some(to));
+            self.metrics.logs.stream_state(self.state, Some(to));
             self.state = Some(to);
         }
     }
@@ -124,7 +124,7 @@ impl Gauge<'_> {
 
 impl Drop for Gauge<'_> {
     fn drop(&mut self) {
-        self.metrics.stream_state(self.state, None);
+        self.metrics.logs.stream_state(self.state, None);
     }
 }
 
@@ -237,7 +237,7 @@ impl Follower {
             let now = self.observe();
             // A new container instance: drain the old one, then start afresh.
             if let Some(r) = m.restarted(now) {
-                metrics.reconnect(ReconnectReason::restart);
+                metrics.logs.reconnect(ReconnectReason::restart);
                 if r.drain {
                     let since = cp.since();
                     let old = self.stream_id(r.from);
@@ -248,7 +248,7 @@ impl Follower {
                     }
                 } else {
                     // Instances in between were never served: their logs are gone.
-                    metrics.gaps(r.gaps);
+                    metrics.logs.gaps(r.gaps);
                     tracing::warn!(
                         missed = r.gaps,
                         "container restarted more than once while away"
@@ -274,7 +274,7 @@ impl Follower {
                     && k < previous
                 {
                     // Instances that came and went while runner-medic was down.
-                    metrics.gaps((previous - k) as u64);
+                    metrics.logs.gaps((previous - k) as u64);
                 }
                 let since = self.first_since(prev.as_ref());
                 let marked = prev.is_some();
@@ -333,11 +333,11 @@ impl Follower {
                         self.read(stream, &mut cp, &mut resume, Some(&id)).await;
                     let after = m.ended(ended, read_any, self.observe());
                     match ended {
-                        Ended::Error => metrics.reconnect(ReconnectReason::error),
-                        Ended::Silence => metrics.reconnect(ReconnectReason::silence),
-                        Ended::MaxAge => metrics.reconnect(ReconnectReason::max_age),
+                        Ended::Error => metrics.logs.reconnect(ReconnectReason::error),
+                        Ended::Silence => metrics.logs.reconnect(ReconnectReason::silence),
+                        Ended::MaxAge => metrics.logs.reconnect(ReconnectReason::max_age),
                         Ended::Eof if matches!(after, After::Recheck(_)) => {
-                            metrics.reconnect(ReconnectReason::eof)
+                            metrics.logs.reconnect(ReconnectReason::eof)
                         }
                         _ => {}
                     }
@@ -346,7 +346,7 @@ impl Follower {
                 Err(e) => {
                     let (reason, gone) = classify_error(&e);
                     if !gone {
-                        metrics.reconnect(reason);
+                        metrics.logs.reconnect(reason);
                         tracing::debug!(error = %e, ?reason, "log request failed");
                     }
                     m.connect_failed(gone)
@@ -477,7 +477,7 @@ impl Follower {
                 }
             }
             if dedup > 0 {
-                self.metrics.deduplicated(dedup);
+                self.metrics.logs.deduplicated(dedup);
                 dedup = 0;
             }
             if self.positions.is_some() && id.is_some() && resume.is_none() && !mark_pending {
@@ -511,13 +511,13 @@ impl Follower {
                 cp.reconnect();
                 let (ended, _) = self.read(stream, cp, resume, Some(old)).await;
                 if ended == Ended::Error && missed_is_gap {
-                    self.metrics.gaps(1);
+                    self.metrics.logs.gaps(1);
                 }
             }
             Err(e) => {
                 tracing::debug!(error = %e, "previous container log unavailable");
                 if missed_is_gap {
-                    self.metrics.gaps(1);
+                    self.metrics.logs.gaps(1);
                 }
             }
         }

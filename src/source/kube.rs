@@ -142,7 +142,7 @@ pub async fn run(
                 }
             }
         }
-        metrics.pods(pods.len());
+        metrics.logs.pods(pods.len());
     }
     // Shutdown: followers see the token; wait for them to drop their senders.
     tasks.close();

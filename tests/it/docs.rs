@@ -44,38 +44,46 @@ fn the_two_commands_are_the_ones_ci_runs() {
 fn all_metrics() -> String {
     use runner_medic::event::RunnerId;
     use runner_medic::health::{RunnerKey, State};
-    use runner_medic::metrics::{Channel, Metrics, ReconnectReason, StreamState};
+    use runner_medic::metrics::{
+        Channel, Metrics, ReconnectReason, RemediationResult, StatusClass, StreamState,
+        WebhookResult,
+    };
     let (registry, m) = Metrics::new_registry();
     let key = RunnerKey {
         namespace: "ns".into(),
         workload: "w".into(),
         runner: RunnerId::normalize("HYErDk_6w").unwrap(),
     };
-    let mut s = m.runner_series(&key, &"pod".into());
-    m.runner_diagnosis(&mut s, runner_medic::health::Finding::StaleToken);
-    m.runner_state(&mut s, &"pod".into(), State::Forbidden, Some(1.0));
+    let mut s = m.runners.runner_series(&key, &"pod".into());
+    m.runners
+        .runner_diagnosis(&mut s, runner_medic::health::Finding::StaleToken);
+    m.runners
+        .runner_state(&mut s, &"pod".into(), State::Forbidden, Some(1.0));
     s.event(Class::JobRequestForbidden);
     s.last_success(1.0);
     s.consecutive_forbidden(3);
-    m.line_read(10, true, true);
-    m.line_processed(0.001);
-    m.deduplicated(1);
-    m.reconnect(ReconnectReason::error);
-    m.stream_state(None, Some(StreamState::following));
-    m.gaps(1);
-    m.pods(1);
-    m.overflow(Channel::transitions);
-    m.transition(State::Forbidden);
-    m.runner_refused();
-    m.unattributed_event(&"ns".into(), &"w".into(), Class::Other);
-    m.gitlab_request("version", "2xx");
-    m.decision("ns", "w", "refuse", "gitlab");
-    m.remediation("ns", "w", "reregister", "succeeded", 12.0);
-    m.in_progress(false);
-    m.circuit("ns", "w", false);
-    m.gitlab_disagrees(&key, Some(true));
-    m.leader(true);
-    m.webhook_request("accepted");
+    m.logs.line_read(10, true, true);
+    m.logs.line_processed(0.001);
+    m.logs.deduplicated(1);
+    m.logs.reconnect(ReconnectReason::error);
+    m.logs.stream_state(None, Some(StreamState::following));
+    m.logs.gaps(1);
+    m.logs.pods(1);
+    m.logs.overflow(Channel::transitions);
+    m.runners.transition(State::Forbidden);
+    m.runners.runner_refused();
+    m.runners
+        .unattributed_event(&"ns".into(), &"w".into(), Class::Other);
+    m.remediation
+        .gitlab_request("version", StatusClass::Success);
+    m.remediation.decision("ns", "w", "refuse", "gitlab");
+    m.remediation
+        .ended("ns", "w", "reregister", RemediationResult::Succeeded, 12.0);
+    m.remediation.in_progress(false);
+    m.remediation.circuit("ns", "w", false);
+    m.remediation.gitlab_disagrees(&key, Some(true));
+    m.remediation.leader(true);
+    m.admin.webhook_request(WebhookResult::accepted);
     Metrics::encode(&registry)
 }
 
