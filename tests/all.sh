@@ -51,7 +51,9 @@ if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --locked --no-fail-fast
 else
   echo "(cargo-nextest not installed: using cargo test)"
-  cargo test --locked --no-fail-fast --lib --bins --tests
+  # Eight at a time, as .config/nextest.toml says for nextest: the tests
+  # mostly wait.
+  cargo test --locked --no-fail-fast --lib --bins --tests -- --test-threads 8
 fi
 
 # The ops checks run the binary the tests just built: a second, optimised
