@@ -46,39 +46,62 @@ cargo fmt --all --check
 step "lints (cargo clippy --all-targets -D warnings)"
 cargo clippy --all-targets --locked -- -D warnings
 
-step "tests"
+# The tests and the ops checks run side by side: both mostly wait (for
+# simulated pods, for Prometheus and Alertmanager), and the ops checks only
+# need the binary the test build makes. Each side's output is printed whole;
+# the step fails if either side does.
+step "build the tests"
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --locked --no-fail-fast
+  nextest=1
+  cargo nextest run --locked --no-run
 else
+  nextest=0
   echo "(cargo-nextest not installed: using cargo test)"
-  # Eight at a time, as .config/nextest.toml says for nextest: the tests
-  # mostly wait.
-  cargo test --locked --no-fail-fast --lib --bins --tests -- --test-threads 8
+  cargo test --locked --no-run --lib --bins --tests
 fi
 
-# The ops checks run the binary the tests just built: a second, optimised
-# build of the whole tree would cost 2-cores CI about 5 minutes and check
-# nothing the debug build does not (the image builds with --release; see
+# The ops checks run the binary the tests build: a second, optimised build
+# of the whole tree would cost 2-cores CI about 5 minutes and check nothing
+# the debug build does not (the image builds with --release; see
 # Dockerfile).
 bin=target/debug/runner-medic
 [ -x "$bin" ] || cargo build --locked
 
-step "alert rules (promtool check + unit tests, PrometheusRule, runbooks)"
-bash tests/ops/check_alerts.sh
+ops() {
+  step "alert rules (promtool check + unit tests, PrometheusRule, runbooks)"
+  bash tests/ops/check_alerts.sh || return 1
+  step "dashboard (Grafana 11.6 schema via its foundation SDK, cluster conventions)"
+  python3 tests/ops/check_dashboard.py --self-test || return 1
+  python3 tests/ops/check_dashboard.py || return 1
+  step "Dockerfile (structure, OCI labels, cargo auditable, cross-compilation, .dockerignore)"
+  python3 tests/ops/check_dockerfile.py --self-test || return 1
+  python3 tests/ops/check_dockerfile.py || return 1
+  step "deploy manifests (kustomize, Kubernetes schemas, args parsed by runner-medic)"
+  python3 tests/ops/validate_deploy.py --binary "$bin" || return 1
+  step "end to end (demo + real Prometheus + real Alertmanager + dashboard queries)"
+  python3 tests/ops/e2e.py --binary "$bin" || return 1
+}
 
-step "dashboard (Grafana 11.6 schema via its foundation SDK, cluster conventions)"
-python3 tests/ops/check_dashboard.py --self-test
-python3 tests/ops/check_dashboard.py
-
-step "Dockerfile (structure, OCI labels, cargo auditable, cross-compilation, .dockerignore)"
-python3 tests/ops/check_dockerfile.py --self-test
-python3 tests/ops/check_dockerfile.py
-
-step "deploy manifests (kustomize, Kubernetes schemas, args parsed by runner-medic)"
-python3 tests/ops/validate_deploy.py --binary "$bin"
-
-step "end to end (demo + real Prometheus + real Alertmanager + dashboard queries)"
-python3 tests/ops/e2e.py --binary "$bin"
+step "tests, and the ops checks beside them"
+ops_log="$(mktemp)"
+trap 'rm -f "$ops_log"' EXIT
+ops >"$ops_log" 2>&1 &
+ops_pid=$!
+tests_rc=0
+if [ "$nextest" = 1 ]; then
+  cargo nextest run --locked --no-fail-fast || tests_rc=$?
+else
+  # Eight at a time, as .config/nextest.toml says for nextest: the tests
+  # mostly wait.
+  cargo test --locked --no-fail-fast --lib --bins --tests -- --test-threads 8 || tests_rc=$?
+fi
+ops_rc=0
+wait "$ops_pid" || ops_rc=$?
+cat "$ops_log"
+if [ "$tests_rc" != 0 ] || [ "$ops_rc" != 0 ]; then
+  echo "FAILED:$([ "$tests_rc" != 0 ] && echo " tests")$([ "$ops_rc" != 0 ] && echo " ops checks") (see above)" >&2
+  exit 1
+fi
 
 step "doctests"
 cargo test --doc --locked

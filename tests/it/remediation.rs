@@ -88,19 +88,30 @@ async fn the_seed_runbook_is_carried_out_once_and_verified() {
         serde_json::from_str(cm["data"]["gitlab-runner.gitlab-runner"].as_str().unwrap()).unwrap();
     assert_eq!(h["attempts"][0]["outcome"], "succeeded", "{h}");
     assert!(h["in_flight"].is_null());
-    let reasons: Vec<String> = w
-        .kube
-        .cluster
-        .objects("events")
-        .iter()
-        .map(|e| e["reason"].as_str().unwrap_or("").to_owned())
-        .collect();
-    for r in [
+    let expected = [
         "RemediationStarted",
         "RunnerDeleted",
         "PodsRestarted",
         "RemediationSucceeded",
-    ] {
+    ];
+    // Events are written after the metrics this test waited for.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let reasons = loop {
+        let reasons: Vec<String> = w
+            .kube
+            .cluster
+            .objects("events")
+            .iter()
+            .map(|e| e["reason"].as_str().unwrap_or("").to_owned())
+            .collect();
+        if expected.iter().all(|r| reasons.iter().any(|x| x == r))
+            || tokio::time::Instant::now() >= deadline
+        {
+            break reasons;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    for r in expected {
         assert!(
             reasons.iter().any(|x| x == r),
             "event {r} missing: {reasons:?}"

@@ -57,6 +57,19 @@ fn events(w: &World) -> Vec<String> {
         .collect()
 }
 
+/// The Events once one satisfies `wanted`, or after 15 s (an Event is
+/// written after the metric a test waits for; on a loaded machine, later).
+async fn events_until(w: &World, wanted: impl Fn(&str) -> bool) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let ev = events(w);
+        if ev.iter().any(|e| wanted(e)) || tokio::time::Instant::now() >= deadline {
+            return ev;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// A Deployment in the runners' namespace whose pod matches the runner
 /// selector but runs no runner: whoever controls it can write any line.
 fn intruder(w: &World, name: &str) -> String {
@@ -99,12 +112,12 @@ async fn forged_rejections_of_a_runner_gitlab_hears_from_delete_nothing() {
     );
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_no_action(&w);
-    let ev = events(&w);
-    assert!(
-        ev.iter().any(|e| e.starts_with("RemediationRefused:")
-            && e.contains("corroboration: GitLab heard from runner")),
-        "{ev:?}"
-    );
+    let wanted = |e: &str| {
+        e.starts_with("RemediationRefused:")
+            && e.contains("corroboration: GitLab heard from runner")
+    };
+    let ev = events_until(&w, wanted).await;
+    assert!(ev.iter().any(|e| wanted(e)), "{ev:?}");
     token.cancel();
     wt.cancel();
 }
@@ -157,12 +170,9 @@ async fn forged_lines_about_runners_the_pod_does_not_run_are_refused() {
         tokio::time::sleep(Duration::from_secs(1)).await;
         assert_no_action(&w);
         assert_eq!(w.gitlab.lock().runners.len(), 3, "{runner}");
-        let ev = events(&w);
-        assert!(
-            ev.iter()
-                .any(|e| e.contains(&format!("runner {runner}: {why}"))),
-            "{runner}: {ev:?}"
-        );
+        let wanted = |e: &str| e.contains(&format!("runner {runner}: {why}"));
+        let ev = events_until(&w, wanted).await;
+        assert!(ev.iter().any(|e| wanted(e)), "{runner}: {ev:?}");
         token.cancel();
         wt.cancel();
     }
@@ -184,11 +194,9 @@ async fn lines_from_a_sidecar_never_count() {
     })
     .await;
     assert_no_action(&w);
-    assert!(
-        events(&w).iter().any(|e| e.contains("log-shipper")),
-        "{:?}",
-        events(&w)
-    );
+    let wanted = |e: &str| e.contains("log-shipper");
+    let ev = events_until(&w, wanted).await;
+    assert!(ev.iter().any(|e| wanted(e)), "{ev:?}");
     token.cancel();
     wt.cancel();
 }
@@ -220,12 +228,9 @@ async fn a_forged_registration_line_does_not_make_a_glrt_runner_deletable() {
     .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_no_action(&w);
-    let ev = events(&w);
-    assert!(
-        ev.iter()
-            .any(|e| e.contains("workflow: GitLab says GitLab runner")),
-        "{ev:?}"
-    );
+    let wanted = |e: &str| e.contains("workflow: GitLab says GitLab runner");
+    let ev = events_until(&w, wanted).await;
+    assert!(ev.iter().any(|e| wanted(e)), "{ev:?}");
     token.cancel();
     wt.cancel();
 }
@@ -275,13 +280,12 @@ async fn a_corrupt_history_entry_refuses() {
     .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_no_action(&w);
-    assert!(
-        events(&w).iter().any(|e| e
-            .contains("history: the workload's remediation history cannot be read")
-            && e.contains("gitlab-runner.gitlab-runner")),
-        "{:?}",
-        events(&w)
-    );
+    let wanted = |e: &str| {
+        e.contains("history: the workload's remediation history cannot be read")
+            && e.contains("gitlab-runner.gitlab-runner")
+    };
+    let ev = events_until(&w, wanted).await;
+    assert!(ev.iter().any(|e| wanted(e)), "{ev:?}");
     token.cancel();
     wt.cancel();
 }
@@ -316,13 +320,9 @@ async fn a_lookup_cut_by_errors_or_rate_limits_refuses() {
         .await;
         tokio::time::sleep(Duration::from_secs(1)).await;
         assert_no_action(&w);
-        assert!(
-            events(&w)
-                .iter()
-                .any(|e| e.contains("identity: the runner lookup failed")),
-            "{status}: {:?}",
-            events(&w)
-        );
+        let wanted = |e: &str| e.contains("identity: the runner lookup failed");
+        let ev = events_until(&w, wanted).await;
+        assert!(ev.iter().any(|e| wanted(e)), "{status}: {ev:?}");
         token.cancel();
         wt.cancel();
     }
@@ -351,13 +351,13 @@ async fn gitlab_is_asked_again_right_before_the_write() {
         "a refusal is not a failure"
     );
     assert_no_action(&w);
-    assert!(
-        events(&w)
-            .iter()
-            .any(|e| e.starts_with("RemediationStopped: stopped before deleting the runner in GitLab: GitLab heard from runner")),
-        "{:?}",
-        events(&w)
-    );
+    let wanted = |e: &str| {
+        e.starts_with(
+            "RemediationStopped: stopped before deleting the runner in GitLab: GitLab heard from runner",
+        )
+    };
+    let ev = events_until(&w, wanted).await;
+    assert!(ev.iter().any(|e| wanted(e)), "{ev:?}");
     token.cancel();
     wt.cancel();
 }
@@ -425,12 +425,9 @@ async fn a_forged_in_flight_record_is_not_resumed() {
         wait_metrics(d.addr, why, |m| remediations(m, "refused") >= 1.0).await;
         assert_no_action(&w);
         assert!(w.gitlab.lock().runners.contains_key(&other));
-        let ev = events(&w);
-        assert!(
-            ev.iter()
-                .any(|e| e.contains("was not resumed") && e.contains(why)),
-            "{why}: {ev:?}"
-        );
+        let wanted = |e: &str| e.contains("was not resumed") && e.contains(why);
+        let ev = events_until(&w, wanted).await;
+        assert!(ev.iter().any(|e| wanted(e)), "{why}: {ev:?}");
         token.cancel();
         wt.cancel();
     }
