@@ -572,17 +572,23 @@ def check_service_and_monitoring(name: str, objs, dep: dict[str, Any], ck: Check
             known = {"port", "targetPort", "path", "scheme", "interval", "scrapeTimeout", "honorLabels", "honorTimestamps", "relabelings", "metricRelabelings", "params", "tlsConfig", "bearerTokenSecret", "authorization", "scrapeProtocols"}
             ck.check(set(ep) <= known, w, f"unknown endpoint fields {sorted(set(ep) - known)}")
             ck.check(ep.get("port") == "metrics", w, "endpoint port must be the Service port named metrics")
-            ck.check(ep.get("path") == "/metrics", w, "endpoint path must be /metrics")
-            ck.check(ep.get("interval") == "30s", w, "endpoint interval must be 30s")
-            ck.check(ep.get("honorLabels") is True, w, "honorLabels must be true (the runner series carry their own namespace and pod labels)")
-            for k in ("interval", "scrapeTimeout"):
-                if k in ep:
-                    ck.check(re.fullmatch(r"(\d+(ms|s|m|h))+", str(ep[k])), w, f"{k} {ep[k]!r} is not a Prometheus duration")
+            check_scrape_endpoint(w, ep, ck)
 
     rules = by_kind(objs, "PrometheusRule")
     if ck.check(rules, name, "no PrometheusRule (deploy/base/prometheusrule.yaml)"):
         for pr in rules:
             check_prometheusrule(f"{name}: {ident(pr)}", pr, ck)
+
+
+def check_scrape_endpoint(w: str, ep: dict[str, Any], ck: Checker) -> None:
+    """What a ServiceMonitor endpoint and a PodMonitor podMetricsEndpoint share: /metrics every
+    30s, honorLabels, durations Prometheus can read."""
+    ck.check(ep.get("path") == "/metrics", w, "endpoint path must be /metrics")
+    ck.check(ep.get("interval") == "30s", w, "endpoint interval must be 30s")
+    ck.check(ep.get("honorLabels") is True, w, "honorLabels must be true (the runner series carry their own namespace and pod labels)")
+    for k in ("interval", "scrapeTimeout"):
+        if k in ep:
+            ck.check(re.fullmatch(r"(\d+(ms|s|m|h))+", str(ep[k])), w, f"{k} {ep[k]!r} is not a Prometheus duration")
 
 
 def check_podmonitor(name: str, pm: dict[str, Any], dep: dict[str, Any], pod_labels: dict[str, Any], ck: Checker) -> None:
@@ -609,12 +615,7 @@ def check_podmonitor(name: str, pm: dict[str, Any], dep: dict[str, Any], pod_lab
         known = {"port", "portNumber", "targetPort", "path", "scheme", "interval", "scrapeTimeout", "honorLabels", "honorTimestamps", "relabelings", "metricRelabelings", "params", "tlsConfig", "basicAuth", "authorization", "scrapeProtocols"}
         ck.check(set(ep) <= known, w, f"unknown podMetricsEndpoint fields {sorted(set(ep) - known)}")
         ck.check(ep.get("port") == "metrics" and "metrics" in port_names, w, "port must be the container port named metrics")
-        ck.check(ep.get("path") == "/metrics", w, "path must be /metrics")
-        ck.check(ep.get("interval") == "30s", w, "interval must be 30s")
-        ck.check(ep.get("honorLabels") is True, w, "honorLabels must be true (the runner series carry their own namespace and pod labels)")
-        for k in ("interval", "scrapeTimeout"):
-            if k in ep:
-                ck.check(re.fullmatch(r"(\d+(ms|s|m|h))+", str(ep[k])), w, f"{k} {ep[k]!r} is not a Prometheus duration")
+        check_scrape_endpoint(w, ep, ck)
 
 
 def check_prometheusrule(w: str, pr: dict[str, Any], ck: Checker) -> None:
