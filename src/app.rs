@@ -14,8 +14,8 @@ use serde::Serialize;
 use crate::analyze::Analyzer;
 use crate::classify::Classifier;
 use crate::cli::{
-    AnalyzeArgs, CheckConfigArgs, ClassifyArgs, Cli, Command, DaemonArgs, DemoArgs, LinesFormat,
-    ReportFormat, RulesArgs, WatchArgs,
+    AnalyzeArgs, CheckConfigArgs, ClassifyArgs, Cli, Command, DemoArgs, LinesFormat, ReportFormat,
+    RulesArgs, WatchArgs,
 };
 use crate::config::{self, Config, ConfigError};
 use crate::event::{Cause, Class, Format, Level, RunnerId};
@@ -362,58 +362,15 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-fn overrides(a: &DaemonArgs) -> config::DaemonOverrides {
-    config::DaemonOverrides {
-        namespaces: a
-            .namespaces
-            .iter()
-            .filter(|n| !n.is_empty())
-            .cloned()
-            .collect(),
-        selector: a.selector.clone(),
-        container: a.container.clone(),
-        listen: a.listen.clone(),
-        since: a.since.clone(),
-        max_streams: a.max_streams,
-        silence_timeout: a.silence_timeout.clone(),
-        max_stream_age: a.max_stream_age.clone(),
-        runner_ttl: a.runner_ttl.clone(),
-        max_runners: a.max_runners,
-        state_file: a.state_file.clone(),
-        log_format: a.log_format,
-        log_level: a.log_level.clone(),
-    }
-}
-
-fn remediation_overrides(a: &DaemonArgs) -> config::remediation::RemediationOverrides {
-    config::remediation::RemediationOverrides {
-        mode: a.remediation,
-        strategy: a.strategy,
-        restart_method: a.restart_method,
-        for_: a.remediation_for.clone(),
-        min_forbidden: a.remediation_min_forbidden,
-        cooldown: a.remediation_cooldown.clone(),
-        verify_timeout: a.verify_timeout.clone(),
-        gitlab_url: a.gitlab_url.clone(),
-        gitlab_allow_http: a.gitlab_allow_http,
-        gitlab_token_file: a.gitlab_token_file.clone(),
-        gitlab_runner_scope: a.gitlab_runner_scope.clone(),
-        lease_namespace: a.lease_namespace.clone(),
-        lease_name: a.lease_name.clone(),
-        webhook_token_file: a.webhook_token_file.clone(),
-        webhook_cluster: a.webhook_cluster.clone(),
-    }
-}
-
 fn watch(a: WatchArgs) -> anyhow::Result<ExitCode> {
     let file = match &a.daemon.config {
         Some(path) => config::read(path)?,
         None => config::FileConfig::default(),
     };
     let mut problems = Vec::new();
-    let settings = config::DaemonSettings::resolve(&overrides(&a.daemon), &file, &mut problems);
+    let settings = config::DaemonSettings::resolve(&a.daemon.watch, &file, &mut problems);
     let (remediation, webhook) = config::remediation::resolve(
-        &remediation_overrides(&a.daemon),
+        &a.daemon.remediation,
         &file,
         &settings.selector,
         &|k| std::env::var(k).ok(),

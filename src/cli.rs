@@ -64,194 +64,20 @@ pub struct WatchArgs {
     pub daemon: DaemonArgs,
 }
 
-/// Settings shared by `watch` and `demo`.
+/// Settings shared by `watch` and `demo`: the config file, then each
+/// setting declared once, in the config section that owns it (its flag,
+/// environment variable, help and type live beside its file key).
 #[derive(Debug, Args, Default)]
 pub struct DaemonArgs {
     /// Config file (YAML).
     #[arg(long, value_name = "FILE", env = "RUNNER_MEDIC_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Namespace to watch (repeatable; none = all namespaces, which needs a
-    /// ClusterRole).
-    #[arg(
-        long = "namespace",
-        short = 'n',
-        value_name = "NS",
-        env = "RUNNER_MEDIC_NAMESPACE",
-        value_delimiter = ','
-    )]
-    pub namespaces: Vec<String>,
-    /// Label selector of runner pods [default: app=gitlab-runner].
-    #[arg(
-        long,
-        short = 'l',
-        value_name = "SELECTOR",
-        env = "RUNNER_MEDIC_SELECTOR"
-    )]
-    pub selector: Option<String>,
-    /// Follow only this container of each pod [default: every container].
-    #[arg(long, value_name = "NAME", env = "RUNNER_MEDIC_CONTAINER")]
-    pub container: Option<String>,
-    /// Admin server address (/metrics, /livez, /readyz, /) [default: 0.0.0.0:9742].
-    #[arg(long, value_name = "ADDR", env = "RUNNER_MEDIC_LISTEN")]
-    pub listen: Option<String>,
-    /// How much log history to read at start, to rebuild health after a
-    /// restart [default: 1h].
-    #[arg(long, value_name = "DURATION", env = "RUNNER_MEDIC_SINCE")]
-    pub since: Option<String>,
-    /// Most container log streams open at once [default: 500].
-    #[arg(long, value_name = "N", env = "RUNNER_MEDIC_MAX_STREAMS")]
-    pub max_streams: Option<usize>,
-    /// Reopen a log stream that sent nothing for this long [default: 10m].
-    #[arg(long, value_name = "DURATION", env = "RUNNER_MEDIC_SILENCE_TIMEOUT")]
-    pub silence_timeout: Option<String>,
-    /// Reopen log streams this old, proactively [default: 1h].
-    #[arg(long, value_name = "DURATION", env = "RUNNER_MEDIC_MAX_STREAM_AGE")]
-    pub max_stream_age: Option<String>,
-    /// Keep a runner's metrics this long after its pod is gone [default: 1h].
-    #[arg(long, value_name = "DURATION", env = "RUNNER_MEDIC_RUNNER_TTL")]
-    pub runner_ttl: Option<String>,
-    /// Most runners tracked; more are counted and refused [default: 1000].
-    #[arg(long, value_name = "N", env = "RUNNER_MEDIC_MAX_RUNNERS")]
-    pub max_runners: Option<usize>,
-    /// Keep log read positions in this file, so that a restart counts no
-    /// line twice (put it on a writable volume) [default: none].
-    #[arg(long, value_name = "PATH", env = "RUNNER_MEDIC_STATE_FILE")]
-    pub state_file: Option<String>,
-    /// Log format of runner-medic's own logs [default: plain].
-    #[arg(long, value_enum, env = "RUNNER_MEDIC_LOG_FORMAT")]
-    pub log_format: Option<crate::telemetry::LogFormat>,
-    /// Log filter, e.g. `info` or `runner_medic=debug,warn`.
-    #[arg(long, value_name = "FILTER", env = "RUNNER_MEDIC_LOG")]
-    pub log_level: Option<String>,
-    /// Remediation of stale-token runners [default: off].
-    #[arg(
-        long,
-        value_enum,
-        env = "RUNNER_MEDIC_REMEDIATION",
-        help_heading = "Remediation"
-    )]
-    pub remediation: Option<crate::remediate::policy::Mode>,
-    /// What remediation does [default: restart]. `reregister` is the seed
-    /// runbook (legacy registration tokens only).
-    #[arg(
-        long,
-        value_enum,
-        env = "RUNNER_MEDIC_STRATEGY",
-        help_heading = "Remediation"
-    )]
-    pub strategy: Option<crate::remediate::policy::Strategy>,
-    /// How pods are restarted [default: delete].
-    #[arg(
-        long,
-        value_enum,
-        env = "RUNNER_MEDIC_RESTART_METHOD",
-        help_heading = "Remediation"
-    )]
-    pub restart_method: Option<crate::remediate::policy::RestartMethod>,
-    /// A runner must be rejected this long before remediation [default: 5m].
-    #[arg(
-        long,
-        value_name = "DURATION",
-        env = "RUNNER_MEDIC_REMEDIATION_FOR",
-        help_heading = "Remediation"
-    )]
-    pub remediation_for: Option<String>,
-    /// ...with at least this many 403s [default: 3].
-    #[arg(
-        long,
-        value_name = "N",
-        env = "RUNNER_MEDIC_REMEDIATION_MIN_FORBIDDEN",
-        help_heading = "Remediation"
-    )]
-    pub remediation_min_forbidden: Option<u64>,
-    /// No new attempt on a workload this soon after the last [default: 30m].
-    #[arg(
-        long,
-        value_name = "DURATION",
-        env = "RUNNER_MEDIC_REMEDIATION_COOLDOWN",
-        help_heading = "Remediation"
-    )]
-    pub remediation_cooldown: Option<String>,
-    /// How long to wait for the new runner to poll [default: 3m].
-    #[arg(
-        long,
-        value_name = "DURATION",
-        env = "RUNNER_MEDIC_VERIFY_TIMEOUT",
-        help_heading = "Remediation"
-    )]
-    pub verify_timeout: Option<String>,
-    /// GitLab's URL, such as `https://gitlab.example.com`.
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "RUNNER_MEDIC_GITLAB_URL",
-        help_heading = "Remediation"
-    )]
-    pub gitlab_url: Option<String>,
-    /// Accept a plain http:// GitLab URL: for tests and a GitLab on
-    /// localhost only; the access token would cross the network in clear
-    /// text.
-    #[arg(
-        long,
-        env = "RUNNER_MEDIC_GITLAB_ALLOW_HTTP",
-        value_parser = clap::builder::BoolishValueParser::new(),
-        help_heading = "Remediation"
-    )]
-    pub gitlab_allow_http: bool,
-    /// File holding the GitLab access token (or set RUNNER_MEDIC_GITLAB_TOKEN;
-    /// a token is never accepted as a flag value).
-    #[arg(
-        long,
-        value_name = "FILE",
-        env = "RUNNER_MEDIC_GITLAB_TOKEN_FILE",
-        help_heading = "Remediation"
-    )]
-    pub gitlab_token_file: Option<PathBuf>,
-    /// Where to look runners up, required with remediation: group:PATH and
-    /// project:PATH separated by commas, or `instance` (every runner; an admin token).
-    #[arg(
-        long,
-        value_name = "SCOPE",
-        env = "RUNNER_MEDIC_GITLAB_RUNNER_SCOPE",
-        help_heading = "Remediation"
-    )]
-    pub gitlab_runner_scope: Option<String>,
-    /// Namespace of the leader-election Lease and the history ConfigMap
-    /// [default: runner-medic's own].
-    #[arg(
-        long,
-        value_name = "NS",
-        env = "RUNNER_MEDIC_LEASE_NAMESPACE",
-        help_heading = "Remediation"
-    )]
-    pub lease_namespace: Option<String>,
-    /// Name of the Lease [default: runner-medic].
-    #[arg(
-        long,
-        value_name = "NAME",
-        env = "RUNNER_MEDIC_LEASE_NAME",
-        help_heading = "Remediation"
-    )]
-    pub lease_name: Option<String>,
-    /// File holding the bearer token Alertmanager must send to
-    /// POST /api/v1/alerts (the webhook is off without it).
-    #[arg(
-        long,
-        value_name = "FILE",
-        env = "RUNNER_MEDIC_WEBHOOK_TOKEN_FILE",
-        help_heading = "Remediation"
-    )]
-    pub webhook_token_file: Option<PathBuf>,
-    /// This cluster's value of the alerts' `cluster` label: the webhook
-    /// refuses alerts of another cluster, or of none (set it when one
-    /// Alertmanager serves several clusters).
-    #[arg(
-        long,
-        value_name = "NAME",
-        env = "RUNNER_MEDIC_WEBHOOK_CLUSTER",
-        help_heading = "Remediation"
-    )]
-    pub webhook_cluster: Option<String>,
+    /// Watch settings.
+    #[command(flatten)]
+    pub watch: crate::config::DaemonOverrides,
+    /// Remediation and webhook settings.
+    #[command(flatten)]
+    pub remediation: crate::config::remediation::RemediationOverrides,
 }
 
 /// `demo` options.

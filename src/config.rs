@@ -356,34 +356,62 @@ fn health_config(h: &HealthFile, problems: &mut Vec<Problem>) -> HealthConfig {
 }
 
 /// Daemon settings given on the command line or in the environment; they
-/// win over the file.
-#[derive(Debug, Clone, Default)]
+/// win over the file. Declared here once, with their flags and variables
+/// (`cli::DaemonArgs` flattens this struct).
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct DaemonOverrides {
-    /// `--namespace` (repeatable).
+    /// Namespace to watch (repeatable; none = all namespaces, which needs a
+    /// ClusterRole).
+    #[arg(
+        long = "namespace",
+        short = 'n',
+        value_name = "NS",
+        env = "RUNNER_MEDIC_NAMESPACE",
+        value_delimiter = ','
+    )]
     pub namespaces: Vec<String>,
-    /// `--selector`.
+    /// Label selector of runner pods [default: app=gitlab-runner].
+    #[arg(
+        long,
+        short = 'l',
+        value_name = "SELECTOR",
+        env = "RUNNER_MEDIC_SELECTOR"
+    )]
     pub selector: Option<String>,
-    /// `--container`.
+    /// Follow only this container of each pod [default: every container].
+    #[arg(long, value_name = "NAME", env = "RUNNER_MEDIC_CONTAINER")]
     pub container: Option<String>,
-    /// `--listen`.
+    /// Admin server address (/metrics, /livez, /readyz, /) [default: 0.0.0.0:9742].
+    #[arg(long, value_name = "ADDR", env = "RUNNER_MEDIC_LISTEN")]
     pub listen: Option<String>,
-    /// `--since`.
+    /// How much log history to read at start, to rebuild health after a
+    /// restart [default: 1h].
+    #[arg(long, value_name = "DURATION", env = "RUNNER_MEDIC_SINCE")]
     pub since: Option<String>,
-    /// `--max-streams`.
+    /// Most container log streams open at once [default: 500].
+    #[arg(long, value_name = "N", env = "RUNNER_MEDIC_MAX_STREAMS")]
     pub max_streams: Option<usize>,
-    /// `--silence-timeout`.
+    /// Reopen a log stream that sent nothing for this long [default: 10m].
+    #[arg(long, value_name = "DURATION", env = "RUNNER_MEDIC_SILENCE_TIMEOUT")]
     pub silence_timeout: Option<String>,
-    /// `--max-stream-age`.
+    /// Reopen log streams this old, proactively [default: 1h].
+    #[arg(long, value_name = "DURATION", env = "RUNNER_MEDIC_MAX_STREAM_AGE")]
     pub max_stream_age: Option<String>,
-    /// `--runner-ttl`.
+    /// Keep a runner's metrics this long after its pod is gone [default: 1h].
+    #[arg(long, value_name = "DURATION", env = "RUNNER_MEDIC_RUNNER_TTL")]
     pub runner_ttl: Option<String>,
-    /// `--max-runners`.
+    /// Most runners tracked; more are counted and refused [default: 1000].
+    #[arg(long, value_name = "N", env = "RUNNER_MEDIC_MAX_RUNNERS")]
     pub max_runners: Option<usize>,
-    /// `--state-file`.
+    /// Keep log read positions in this file, so that a restart counts no
+    /// line twice (put it on a writable volume) [default: none].
+    #[arg(long, value_name = "PATH", env = "RUNNER_MEDIC_STATE_FILE")]
     pub state_file: Option<String>,
-    /// `--log-format`.
+    /// Log format of runner-medic's own logs [default: plain].
+    #[arg(long, value_enum, env = "RUNNER_MEDIC_LOG_FORMAT")]
     pub log_format: Option<crate::telemetry::LogFormat>,
-    /// `--log-level`.
+    /// Log filter, e.g. `info` or `runner_medic=debug,warn`.
+    #[arg(long, value_name = "FILTER", env = "RUNNER_MEDIC_LOG")]
     pub log_level: Option<String>,
 }
 
@@ -433,10 +461,17 @@ impl DaemonSettings {
                 message,
             })
         };
-        let namespaces = if o.namespaces.is_empty() {
+        // `--namespace ''` (or an empty RUNNER_MEDIC_NAMESPACE) names none.
+        let flagged: Vec<String> = o
+            .namespaces
+            .iter()
+            .filter(|n| !n.is_empty())
+            .cloned()
+            .collect();
+        let namespaces = if flagged.is_empty() {
             w.namespaces.clone().unwrap_or_default()
         } else {
-            o.namespaces.clone()
+            flagged
         };
         for (i, ns) in namespaces.iter().enumerate() {
             if !is_dns_label(ns) {

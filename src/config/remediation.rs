@@ -165,38 +165,139 @@ fn webhook_cluster(value: &str, problems: &mut Vec<Problem>) -> Option<String> {
     Some(trimmed.to_owned())
 }
 
-/// Remediation settings from flags and the environment.
-#[derive(Debug, Clone, Default)]
+/// Remediation settings from flags and the environment, declared here once
+/// with their flags and variables (`cli::DaemonArgs` flattens this struct).
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct RemediationOverrides {
-    /// `--remediation`.
-    pub mode: Option<Mode>,
-    /// `--strategy`.
-    pub strategy: Option<Strategy>,
-    /// `--restart-method`.
-    pub restart_method: Option<RestartMethod>,
-    /// `--remediation-for`.
+    /// Remediation of stale-token runners [default: off].
+    #[arg(
+        long = "remediation",
+        value_name = "REMEDIATION",
+        value_enum,
+        env = "RUNNER_MEDIC_REMEDIATION",
+        help_heading = "Remediation"
+    )]
+    pub mode: Option<crate::remediate::policy::Mode>,
+    /// What remediation does [default: restart]. `reregister` is the seed
+    /// runbook (legacy registration tokens only).
+    #[arg(
+        long,
+        value_enum,
+        env = "RUNNER_MEDIC_STRATEGY",
+        help_heading = "Remediation"
+    )]
+    pub strategy: Option<crate::remediate::policy::Strategy>,
+    /// How pods are restarted [default: delete].
+    #[arg(
+        long,
+        value_enum,
+        env = "RUNNER_MEDIC_RESTART_METHOD",
+        help_heading = "Remediation"
+    )]
+    pub restart_method: Option<crate::remediate::policy::RestartMethod>,
+    /// A runner must be rejected this long before remediation [default: 5m].
+    #[arg(
+        long = "remediation-for",
+        value_name = "DURATION",
+        env = "RUNNER_MEDIC_REMEDIATION_FOR",
+        help_heading = "Remediation"
+    )]
     pub for_: Option<String>,
-    /// `--remediation-min-forbidden`.
+    /// ...with at least this many 403s [default: 3].
+    #[arg(
+        long = "remediation-min-forbidden",
+        value_name = "N",
+        env = "RUNNER_MEDIC_REMEDIATION_MIN_FORBIDDEN",
+        help_heading = "Remediation"
+    )]
     pub min_forbidden: Option<u64>,
-    /// `--remediation-cooldown`.
+    /// No new attempt on a workload this soon after the last [default: 30m].
+    #[arg(
+        long = "remediation-cooldown",
+        value_name = "DURATION",
+        env = "RUNNER_MEDIC_REMEDIATION_COOLDOWN",
+        help_heading = "Remediation"
+    )]
     pub cooldown: Option<String>,
-    /// `--verify-timeout`.
+    /// How long to wait for the new runner to poll [default: 3m].
+    #[arg(
+        long,
+        value_name = "DURATION",
+        env = "RUNNER_MEDIC_VERIFY_TIMEOUT",
+        help_heading = "Remediation"
+    )]
     pub verify_timeout: Option<String>,
-    /// `--gitlab-url`.
+    /// GitLab's URL, such as `https://gitlab.example.com`.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "RUNNER_MEDIC_GITLAB_URL",
+        help_heading = "Remediation"
+    )]
     pub gitlab_url: Option<String>,
-    /// `--gitlab-allow-http` (or `RUNNER_MEDIC_GITLAB_ALLOW_HTTP`).
+    /// Accept a plain http:// GitLab URL: for tests and a GitLab on
+    /// localhost only; the access token would cross the network in clear
+    /// text.
+    #[arg(
+        long,
+        env = "RUNNER_MEDIC_GITLAB_ALLOW_HTTP",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        help_heading = "Remediation"
+    )]
     pub gitlab_allow_http: bool,
-    /// `--gitlab-token-file`.
+    /// File holding the GitLab access token (or set RUNNER_MEDIC_GITLAB_TOKEN;
+    /// a token is never accepted as a flag value).
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "RUNNER_MEDIC_GITLAB_TOKEN_FILE",
+        help_heading = "Remediation"
+    )]
     pub gitlab_token_file: Option<PathBuf>,
-    /// `--gitlab-runner-scope`.
+    /// Where to look runners up, required with remediation: group:PATH and
+    /// project:PATH separated by commas, or `instance` (every runner; an admin token).
+    #[arg(
+        long,
+        value_name = "SCOPE",
+        env = "RUNNER_MEDIC_GITLAB_RUNNER_SCOPE",
+        help_heading = "Remediation"
+    )]
     pub gitlab_runner_scope: Option<String>,
-    /// `--lease-namespace`.
+    /// Namespace of the leader-election Lease and the history ConfigMap
+    /// [default: runner-medic's own].
+    #[arg(
+        long,
+        value_name = "NS",
+        env = "RUNNER_MEDIC_LEASE_NAMESPACE",
+        help_heading = "Remediation"
+    )]
     pub lease_namespace: Option<String>,
-    /// `--lease-name`.
+    /// Name of the Lease [default: runner-medic].
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "RUNNER_MEDIC_LEASE_NAME",
+        help_heading = "Remediation"
+    )]
     pub lease_name: Option<String>,
-    /// `--webhook-token-file`.
+    /// File holding the bearer token Alertmanager must send to
+    /// POST /api/v1/alerts (the webhook is off without it).
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "RUNNER_MEDIC_WEBHOOK_TOKEN_FILE",
+        help_heading = "Remediation"
+    )]
     pub webhook_token_file: Option<PathBuf>,
-    /// `--webhook-cluster`.
+    /// This cluster's value of the alerts' `cluster` label: the webhook
+    /// refuses alerts of another cluster, or of none (set it when one
+    /// Alertmanager serves several clusters).
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "RUNNER_MEDIC_WEBHOOK_CLUSTER",
+        help_heading = "Remediation"
+    )]
     pub webhook_cluster: Option<String>,
 }
 
