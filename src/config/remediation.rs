@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::{FileConfig, Problem, ranges, read_small_file};
 use crate::remediate::RemediationConfig;
 use crate::remediate::gitlab::{GitlabConfig, RunnerScope, Secret};
+use crate::remediate::history::{RunnerSettings, WorkloadKey};
 use crate::remediate::lease::LeaseConfig;
 use crate::remediate::policy::{Mode, Policy, RestartMethod, Strategy};
 
@@ -363,38 +364,8 @@ pub fn resolve(
     problems: &mut Vec<Problem>,
 ) -> (Option<RemediationConfig>, Option<WebhookSettings>) {
     let r = &f.remediation;
-    let token = match o
-        .webhook_token_file
-        .as_ref()
-        .or(f.webhook.token_file.as_ref())
-    {
-        Some(p) => webhook_token(p, problems),
-        None => None,
-    };
-    let cluster = o
-        .webhook_cluster
-        .as_deref()
-        .or(f.webhook.cluster.as_deref())
-        .and_then(|c| webhook_cluster(c, problems));
-    let webhook = token.map(|token| WebhookSettings { token, cluster });
-    let mut policy = Policy {
-        mode: o.mode.or(r.mode).unwrap_or_default(),
-        strategy: o.strategy.or(r.strategy).unwrap_or_default(),
-        restart_method: o.restart_method.or(r.restart_method).unwrap_or_default(),
-        ..Policy::default()
-    };
-    policy.for_ = ranges::FOR.resolve(o.for_.as_ref().or(r.for_.as_ref()), problems);
-    policy.min_forbidden =
-        ranges::MIN_FORBIDDEN.resolve(o.min_forbidden.or(r.min_forbidden), problems);
-    policy.cooldown =
-        ranges::COOLDOWN.resolve(o.cooldown.as_ref().or(r.cooldown.as_ref()), problems);
-    policy.max_attempts = ranges::MAX_ATTEMPTS.resolve_usize(r.max_attempts, problems);
-    policy.attempt_window = ranges::ATTEMPT_WINDOW.resolve(r.attempt_window.as_ref(), problems);
-    policy.max_failures = ranges::MAX_FAILURES.resolve_usize(r.max_failures, problems);
-    policy.verify_timeout = ranges::VERIFY_TIMEOUT.resolve(
-        o.verify_timeout.as_ref().or(r.verify_timeout.as_ref()),
-        problems,
-    );
+    let webhook = webhook(o, f, problems);
+    let policy = policy(o, r, problems);
     let interval = ranges::INTERVAL.resolve(r.interval.as_ref(), problems);
     let rate = ranges::GITLAB_RATE.resolve(r.gitlab.rate, problems);
     let timeout = ranges::GITLAB_TIMEOUT.resolve(r.gitlab.timeout.as_ref(), problems);
@@ -404,86 +375,196 @@ pub fn resolve(
         return (None, webhook);
     }
     // GitLab: required to act (health check, runner identity).
-    let url = o.gitlab_url.clone().or_else(|| r.gitlab.url.clone());
+    let url = gitlab_url(o, r, problems);
+    let token = gitlab_token(o, r, env, problems);
+    let scopes = runner_scopes(o, r, problems);
+    let ca_pem = r.gitlab.ca_file.as_ref().and_then(|p| {
+        read_small_file(p)
+            .map_err(|e| {
+                problem(
+                    problems,
+                    "remediation.gitlab.ca_file",
+                    format!("cannot read {}: {e}", p.display()),
+                )
+            })
+            .ok()
+    });
+    let lease = lease(o, r, env);
+    let recreate_settings = recreate_settings(r, problems);
+    let (Some(url), Some(token)) = (url, token) else {
+        return (None, webhook);
+    };
+    let config = RemediationConfig {
+        policy,
+        gitlab: Some(GitlabConfig {
+            url,
+            token,
+            rate,
+            timeout,
+            attempts: 3,
+            scopes,
+            ca_pem,
+        }),
+        lease,
+        selector: selector.into(),
+        interval,
+        secret_key: r
+            .secret_key
+            .clone()
+            .unwrap_or_else(|| "runner-token".into()),
+        narrate: None,
+        recreate_settings,
+        runner_container: r.runner_container.clone().filter(|c| !c.is_empty()),
+        clock_skew,
+        recheck,
+    };
+    (Some(config), webhook)
+}
+
+/// Records that the field at `path` is wrong, and how to fix it.
+fn problem(problems: &mut Vec<Problem>, path: &str, message: impl Into<String>) {
+    problems.push(Problem {
+        path: path.into(),
+        message: message.into(),
+    });
+}
+
+/// The `webhook:` section (`None`: no token file, the webhook is off).
+fn webhook(
+    o: &RemediationOverrides,
+    f: &FileConfig,
+    problems: &mut Vec<Problem>,
+) -> Option<WebhookSettings> {
+    let token = o
+        .webhook_token_file
+        .as_ref()
+        .or(f.webhook.token_file.as_ref())
+        .and_then(|p| webhook_token(p, problems));
+    let cluster = o
+        .webhook_cluster
+        .as_deref()
+        .or(f.webhook.cluster.as_deref())
+        .and_then(|c| webhook_cluster(c, problems));
+    token.map(|token| WebhookSettings { token, cluster })
+}
+
+/// The policy: mode, strategy and every threshold, each within its range.
+fn policy(o: &RemediationOverrides, r: &RemediationFile, problems: &mut Vec<Problem>) -> Policy {
+    Policy {
+        mode: o.mode.or(r.mode).unwrap_or_default(),
+        strategy: o.strategy.or(r.strategy).unwrap_or_default(),
+        restart_method: o.restart_method.or(r.restart_method).unwrap_or_default(),
+        for_: ranges::FOR.resolve(o.for_.as_ref().or(r.for_.as_ref()), problems),
+        min_forbidden: ranges::MIN_FORBIDDEN.resolve(o.min_forbidden.or(r.min_forbidden), problems),
+        cooldown: ranges::COOLDOWN.resolve(o.cooldown.as_ref().or(r.cooldown.as_ref()), problems),
+        max_attempts: ranges::MAX_ATTEMPTS.resolve_usize(r.max_attempts, problems),
+        attempt_window: ranges::ATTEMPT_WINDOW.resolve(r.attempt_window.as_ref(), problems),
+        max_failures: ranges::MAX_FAILURES.resolve_usize(r.max_failures, problems),
+        verify_timeout: ranges::VERIFY_TIMEOUT.resolve(
+            o.verify_timeout.as_ref().or(r.verify_timeout.as_ref()),
+            problems,
+        ),
+    }
+}
+
+/// GitLab's URL: https, or http where explicitly allowed.
+fn gitlab_url(
+    o: &RemediationOverrides,
+    r: &RemediationFile,
+    problems: &mut Vec<Problem>,
+) -> Option<String> {
+    const PATH: &str = "remediation.gitlab.url";
     let allow_http = o.gitlab_allow_http || r.gitlab.allow_http.unwrap_or(false);
-    let url = match url {
+    match o.gitlab_url.clone().or_else(|| r.gitlab.url.clone()) {
         Some(u) if u.starts_with("https://") => Some(u),
         Some(u) if u.starts_with("http://") && allow_http => Some(u),
         Some(u) if u.starts_with("http://") => {
-            problems.push(Problem {
-                path: "remediation.gitlab.url".into(),
-                message: format!(
+            problem(
+                problems,
+                PATH,
+                format!(
                     "{u:?} is plain http: the access token would cross the network in clear text; use https://, or --gitlab-allow-http (remediation.gitlab.allow_http: true) for tests and a GitLab on localhost"
                 ),
-            });
+            );
             None
         }
         Some(u) => {
-            problems.push(Problem {
-                path: "remediation.gitlab.url".into(),
-                message: format!("{u:?} is not an http(s) URL; e.g. https://gitlab.example.com"),
-            });
+            problem(
+                problems,
+                PATH,
+                format!("{u:?} is not an http(s) URL; e.g. https://gitlab.example.com"),
+            );
             None
         }
         None => {
-            problems.push(Problem {
-                path: "remediation.gitlab.url".into(),
-                message: "remediation needs GitLab: set --gitlab-url (it checks GitLab's health and identifies runners)".into(),
-            });
+            problem(
+                problems,
+                PATH,
+                "remediation needs GitLab: set --gitlab-url (it checks GitLab's health and identifies runners)",
+            );
             None
         }
-    };
-    let token = match o
+    }
+}
+
+/// GitLab's access token: from a file, or the environment; never a flag value.
+fn gitlab_token(
+    o: &RemediationOverrides,
+    r: &RemediationFile,
+    env: Env<'_>,
+    problems: &mut Vec<Problem>,
+) -> Option<Secret> {
+    const PATH: &str = "remediation.gitlab.token_file";
+    if let Some(p) = o
         .gitlab_token_file
         .as_ref()
         .or(r.gitlab.token_file.as_ref())
     {
-        Some(p) => secret_from_file(p, "remediation.gitlab.token_file", problems),
-        None => match env("RUNNER_MEDIC_GITLAB_TOKEN").filter(|t| !t.trim().is_empty()) {
-            Some(t) => Some(Secret::new(&t)),
-            None => {
-                problems.push(Problem {
-                    path: "remediation.gitlab.token_file".into(),
-                    message: "remediation needs a GitLab access token: --gitlab-token-file FILE or RUNNER_MEDIC_GITLAB_TOKEN (never a flag value)".into(),
-                });
-                None
-            }
-        },
-    };
-    let scopes = match o
+        return secret_from_file(p, PATH, problems);
+    }
+    match env("RUNNER_MEDIC_GITLAB_TOKEN").filter(|t| !t.trim().is_empty()) {
+        Some(t) => Some(Secret::new(&t)),
+        None => {
+            problem(
+                problems,
+                PATH,
+                "remediation needs a GitLab access token: --gitlab-token-file FILE or RUNNER_MEDIC_GITLAB_TOKEN (never a flag value)",
+            );
+            None
+        }
+    }
+}
+
+/// Where runners are looked up: required, never a default.
+fn runner_scopes(
+    o: &RemediationOverrides,
+    r: &RemediationFile,
+    problems: &mut Vec<Problem>,
+) -> Vec<RunnerScope> {
+    const PATH: &str = "remediation.gitlab.runner_scope";
+    match o
         .gitlab_runner_scope
         .clone()
         .or_else(|| r.gitlab.runner_scope.clone())
     {
         Some(text) => RunnerScope::parse_list(&text).unwrap_or_else(|e| {
-            problems.push(Problem {
-                path: "remediation.gitlab.runner_scope".into(),
-                message: e,
-            });
+            problem(problems, PATH, e);
             Vec::new()
         }),
         None => {
-            problems.push(Problem {
-                path: "remediation.gitlab.runner_scope".into(),
-                message: "name where runner-medic may look runners up: --gitlab-runner-scope group:<path>,project:<path> (the groups and projects your runners belong to), or `instance` for every runner of the instance (an admin token)".into(),
-            });
+            problem(
+                problems,
+                PATH,
+                "name where runner-medic may look runners up: --gitlab-runner-scope group:<path>,project:<path> (the groups and projects your runners belong to), or `instance` for every runner of the instance (an admin token)",
+            );
             Vec::new()
         }
-    };
-    let ca_pem = r
-        .gitlab
-        .ca_file
-        .as_ref()
-        .and_then(|p| match read_small_file(p) {
-            Ok(b) => Some(b),
-            Err(e) => {
-                problems.push(Problem {
-                    path: "remediation.gitlab.ca_file".into(),
-                    message: format!("cannot read {}: {e}", p.display()),
-                });
-                None
-            }
-        });
+    }
+}
+
+/// The Lease (and history ConfigMap) namespace and name, and this
+/// replica's identity in it.
+fn lease(o: &RemediationOverrides, r: &RemediationFile, env: Env<'_>) -> LeaseConfig {
     let namespace = o
         .lease_namespace
         .clone()
@@ -503,56 +584,35 @@ pub fn resolve(
     let identity = env("POD_NAME")
         .or_else(|| env("HOSTNAME"))
         .unwrap_or_else(|| format!("runner-medic-{}", std::process::id()));
-    let mut recreate_settings = std::collections::BTreeMap::new();
+    LeaseConfig::new(&namespace, &name, &identity)
+}
+
+/// `remediation.recreate_settings`, per `<namespace>/<deployment>`.
+fn recreate_settings(
+    r: &RemediationFile,
+    problems: &mut Vec<Problem>,
+) -> std::collections::BTreeMap<WorkloadKey, RunnerSettings> {
+    let mut out = std::collections::BTreeMap::new();
     for (workload, s) in &r.recreate_settings {
         let path = format!("remediation.recreate_settings[{workload:?}]");
         let Some((ns, w)) = workload
             .split_once('/')
             .filter(|(ns, w)| !ns.is_empty() && !w.is_empty())
         else {
-            problems.push(Problem {
-                path,
-                message: "name the workload as \"<namespace>/<deployment>\"".into(),
-            });
+            problem(
+                problems,
+                &path,
+                "name the workload as \"<namespace>/<deployment>\"",
+            );
             continue;
         };
         if let Err(e) = s.validate() {
-            problems.push(Problem { path, message: e });
+            problem(problems, &path, e);
             continue;
         }
-        recreate_settings.insert(
-            crate::remediate::history::WorkloadKey::new(ns, w),
-            s.clone(),
-        );
+        out.insert(WorkloadKey::new(ns, w), s.clone());
     }
-    let (Some(url), Some(token)) = (url, token) else {
-        return (None, webhook);
-    };
-    let config = RemediationConfig {
-        policy,
-        gitlab: Some(GitlabConfig {
-            url,
-            token,
-            rate,
-            timeout,
-            attempts: 3,
-            scopes,
-            ca_pem,
-        }),
-        lease: LeaseConfig::new(&namespace, &name, &identity),
-        selector: selector.into(),
-        interval,
-        secret_key: r
-            .secret_key
-            .clone()
-            .unwrap_or_else(|| "runner-token".into()),
-        narrate: None,
-        recreate_settings,
-        runner_container: r.runner_container.clone().filter(|c| !c.is_empty()),
-        clock_skew,
-        recheck,
-    };
-    (Some(config), webhook)
+    out
 }
 
 #[cfg(test)]
