@@ -5,20 +5,17 @@
 //! Streams its input in constant memory (state is per runner, never per
 //! line). Lines tagged by `kubectl logs --prefix` carry their pod; other
 //! lines belong to the input's default pod (`--pod`, else the file name).
-//! Rendering (text and JSON) is in `analyze/report.rs`; CRI partial
-//! records of node log files are joined in `analyze/cri.rs`.
+//! The report and its rendering (text and JSON) are in `health/report.rs`
+//! (the daemon publishes the same report); CRI partial records of node log
+//! files are joined in `analyze/cri.rs`.
 
 mod cri;
-mod report;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::{self, Read};
 use std::sync::Arc;
 
-use jiff::Timestamp;
-use serde::Serialize;
-
-pub use report::{Report, RunnerReport};
+pub use crate::health::report::{InputStats, Report, RunnerReport};
 
 /// What the daemon publishes after each batch of lines: the latest report
 /// and whether the first pod list was read (for the admin server and the
@@ -38,31 +35,6 @@ use crate::event::{Class, Format};
 use crate::health::{HealthConfig, Tracker};
 use crate::line::{LineSplitter, MAX_LINE_BYTES, Origin};
 use crate::parse::Parser;
-
-/// Counts about the input itself.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct InputStats {
-    /// Inputs read.
-    pub inputs: usize,
-    /// Lines read.
-    pub lines: u64,
-    /// Bytes read.
-    pub bytes: u64,
-    /// Lines longer than 64 KiB, cut.
-    pub truncated: u64,
-    /// Lines with invalid UTF-8.
-    pub invalid_utf8: u64,
-    /// CRI partial records.
-    pub partial: u64,
-    /// Lines per format.
-    pub formats: BTreeMap<&'static str, u64>,
-    /// Lines per class.
-    pub classes: BTreeMap<&'static str, u64>,
-    /// Earliest line time.
-    pub first: Option<Timestamp>,
-    /// Latest line time.
-    pub last: Option<Timestamp>,
-}
 
 /// (namespace or host, pod or process, container) of an input line.
 type OriginKey = (Box<str>, Box<str>, Box<str>);

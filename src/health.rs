@@ -18,6 +18,7 @@
 
 mod diagnosis;
 mod fleet;
+pub mod report;
 
 use std::sync::Arc;
 use std::time::Duration;

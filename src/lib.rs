@@ -11,7 +11,7 @@
 //! health::Tracker::record         -> Option<Transition>   (latched state per runner)
 //! health::Tracker::diagnose       -> Diagnosis            (what is wrong, what fixes it)
 //!     v
-//! analyze::Report (text | json)   `runner-medic analyze`
+//! health::report::Report (text | json)   `runner-medic analyze`, the status page
 //! ```
 //!
 //! Decisions are pure, synchronous and time-injected; I/O lives in `app`.

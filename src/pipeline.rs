@@ -15,9 +15,9 @@ use jiff::Timestamp;
 use rustc_hash::FxHashMap;
 use tokio::sync::{mpsc, watch};
 
-use crate::analyze::{InputStats, Report};
 use crate::classify::Classifier;
 use crate::event::Class;
+use crate::health::report::{InputStats, Report};
 use crate::health::{
     Diagnosis, HealthConfig, PodLimits, Refusal, RunnerKey, State, Tracker, Transition,
 };

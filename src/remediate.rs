@@ -307,6 +307,9 @@ impl Controller {
                 tracing::warn!(key = %k, error = %e, configmap = history::CONFIGMAP, "unreadable remediation history entry: its workload is not remediated until the entry is fixed or removed");
             }
         }
+        if !loaded.foreign.is_empty() && !self.loaded {
+            tracing::info!(keys = ?loaded.foreign, configmap = history::CONFIGMAP, "keys that name no workload are ignored");
+        }
         self.unreadable = loaded.unreadable;
         self.history = loaded.histories;
         self.settings.extend(loaded.settings);

@@ -4,8 +4,8 @@
 
 use std::fmt::Write as _;
 
-use crate::analyze::RunnerReport;
 use crate::analyze::Snapshot;
+use crate::health::report::RunnerReport;
 
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

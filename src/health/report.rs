@@ -7,9 +7,33 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use super::InputStats;
+use super::{Diagnosis, State, Tracker};
 use crate::event::Class;
-use crate::health::{Diagnosis, State, Tracker};
+
+/// Counts about the input itself.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct InputStats {
+    /// Inputs read.
+    pub inputs: usize,
+    /// Lines read.
+    pub lines: u64,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Lines longer than 64 KiB, cut.
+    pub truncated: u64,
+    /// Lines with invalid UTF-8.
+    pub invalid_utf8: u64,
+    /// CRI partial records.
+    pub partial: u64,
+    /// Lines per format.
+    pub formats: BTreeMap<&'static str, u64>,
+    /// Lines per class.
+    pub classes: BTreeMap<&'static str, u64>,
+    /// Earliest line time.
+    pub first: Option<Timestamp>,
+    /// Latest line time.
+    pub last: Option<Timestamp>,
+}
 
 /// Everything `analyze` found.
 #[derive(Debug, Clone, Serialize)]
