@@ -220,7 +220,14 @@ async fn a_glrt_runner_is_never_deleted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gitlab_outage_and_a_fleet_wide_403_are_refused() {
-    let (w, wt) = world().await;
+    // A lockout of a minute: the refusal must come while the runner is
+    // locked out, not after its recheck meets the outage's 503s (which
+    // make it gitlab_unavailable, no candidate at all) on a loaded machine.
+    let (w, wt) = world_paced(runner_medic::sim::world::Pace {
+        lockout: Duration::from_secs(60),
+        ..pace()
+    })
+    .await;
     seed(&w).await;
     let (d, token) = daemon(&w, policy(Mode::On, Strategy::Reregister), "medic-a", None).await;
     wait_metrics(d.addr, "healthy", |m| state_is(m, "HYErDk_6w", "healthy")).await;

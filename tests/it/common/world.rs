@@ -36,8 +36,13 @@ pub fn pace() -> Pace {
 
 /// A new world (and the token that stops it) accepting [`REG_TOKEN`].
 pub async fn world() -> (World, CancellationToken) {
+    world_paced(pace()).await
+}
+
+/// [`world`] at another pace (a longer lockout, for instance).
+pub async fn world_paced(pace: Pace) -> (World, CancellationToken) {
     let token = CancellationToken::new();
-    let w = World::start(pace(), token.clone()).await.unwrap();
+    let w = World::start(pace, token.clone()).await.unwrap();
     w.gitlab.lock().registration_tokens.push(REG_TOKEN.into());
     (w, token)
 }
