@@ -115,13 +115,13 @@ mod tests {
 
     #[test]
     fn tokens_are_masked_but_prefixes_kept() {
-        let s = "Runner https://gitlab.example.comglrt-t1_AbCdEfGhIjKlMnOpQrSt is not healthy";
+        let s = "Runner https://gitlab.example.comglrt-t1_FAKEfake1FAKEfake2FAKE is not healthy";
         assert_eq!(
             redact(s),
             "Runner https://gitlab.example.[REDACTED] is not healthy"
         );
         assert_eq!(
-            redact("pat glpat-ABCDEFGHIJKLMNOPQRST x"),
+            redact("pat glpat-FAKEfakeFAKEfakeFAKE x"),
             "pat glpat-[REDACTED] x"
         );
         assert_eq!(redact("GR1348941AbCdEfGhIjKlMn"), "GR1348941[REDACTED]");

@@ -113,9 +113,9 @@ fn catalogue() -> Vec<(Entry, Class, Option<&'static str>, Option<u16>)> {
         ),
         // Up to 15.6 the line printed the whole token: only 9 characters survive.
         (
-            Entry::new(Level::Error, format!("Runner {URL}glrt-t1_AbCdEfGhIjKlMnOpQrSt is not healthy and will be disabled!")),
+            Entry::new(Level::Error, format!("Runner {URL}glrt-t1_FAKEfake1FAKEfake2FAKE is not healthy and will be disabled!")),
             RunnerUnhealthy,
-            Some("AbCdEfGhI"),
+            Some("FAKEfake1"),
             None,
         ),
         (

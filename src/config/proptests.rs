@@ -47,7 +47,7 @@ fn files() -> &'static Files {
             too_large: dir.join("too-large"),
             dir,
         };
-        std::fs::write(&f.gitlab_token, "glpat-TOKENTOKENTOKENTOKEN\n").unwrap();
+        std::fs::write(&f.gitlab_token, "glpat-FAKETOKENTOKENTOKENTOKEN\n").unwrap();
         std::fs::write(&f.webhook_token, "0123456789abcdef0123\n").unwrap();
         std::fs::write(&f.short_webhook_token, "hook-secret-123\n").unwrap();
         std::fs::write(&f.empty, "").unwrap();

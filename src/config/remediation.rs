@@ -667,7 +667,7 @@ mod tests {
             "{scope_problem}"
         );
         let env = |k: &str| {
-            (k == "RUNNER_MEDIC_GITLAB_TOKEN").then(|| "glpat-TOKENTOKENTOKENTOKEN".to_owned())
+            (k == "RUNNER_MEDIC_GITLAB_TOKEN").then(|| "glpat-FAKETOKENTOKENTOKENTOKEN".to_owned())
         };
         let o = RemediationOverrides {
             mode: Some(Mode::DryRun),
@@ -710,7 +710,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("rm-rem-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let token = dir.join("token");
-        std::fs::write(&token, "glpat-TOKENTOKENTOKENTOKEN\n").unwrap();
+        std::fs::write(&token, "glpat-FAKETOKENTOKENTOKENTOKEN\n").unwrap();
         let f = file(&format!(
             "remediation:\n  mode: on\n  strategy: reregister\n  for: 10m\n  cooldown: 1h\n  gitlab:\n    url: https://gitlab.example.com\n    token_file: {}\n    runner_scope: group:platform,project:platform/tools\n    clock_skew: 30s\n  runner_container: runner\n  lease:\n    namespace: ops\n",
             token.display()
@@ -777,7 +777,7 @@ mod tests {
     #[test]
     fn an_http_gitlab_url_needs_the_explicit_insecure_flag() {
         let env = |k: &str| {
-            (k == "RUNNER_MEDIC_GITLAB_TOKEN").then(|| "glpat-TOKENTOKENTOKENTOKEN".to_owned())
+            (k == "RUNNER_MEDIC_GITLAB_TOKEN").then(|| "glpat-FAKETOKENTOKENTOKENTOKEN".to_owned())
         };
         let o = RemediationOverrides {
             mode: Some(Mode::On),

@@ -846,12 +846,12 @@ mod tests {
 
     #[test]
     fn secrets_never_print() {
-        let s = Secret::new(" glpat-ABCDEFGHIJKLMNOPQRST \n");
+        let s = Secret::new(" glpat-FAKEfakeFAKEfakeFAKE \n");
         assert_eq!(format!("{s:?}"), "[REDACTED]");
-        assert_eq!(s.expose(), "glpat-ABCDEFGHIJKLMNOPQRST");
+        assert_eq!(s.expose(), "glpat-FAKEfakeFAKEfakeFAKE");
         let t = IssuedToken {
             id: Some(1),
-            token: Secret::new("glrt-SECRETSECRETSECRET"),
+            token: Secret::new("glrt-FAKESECRETSECRETSECRET"),
             token_expires_at: None,
         };
         assert!(!format!("{t:?}").contains("SECRET"));
@@ -873,7 +873,7 @@ mod tests {
         );
         assert_eq!(error_message("Retry later\n"), "Retry later");
         assert_eq!(
-            error_message("token glpat-ABCDEFGHIJKLMNOPQRST leaked"),
+            error_message("token glpat-FAKEfakeFAKEfakeFAKE leaked"),
             "token glpat-[REDACTED] leaked"
         );
         assert!(error_message(&"x".repeat(1000)).chars().count() <= 301);

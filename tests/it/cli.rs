@@ -314,9 +314,9 @@ fn an_invalid_custom_rule_is_rejected_naming_the_rule_and_field() {
 #[test]
 fn tokens_in_log_lines_never_reach_the_output() {
     let lines = concat!(
-        "ERROR: Runner https://gitlab.example.comglrt-t1_SECRETSECRETSECRET01 is not healthy and will be disabled!\n",
+        "ERROR: Runner https://gitlab.example.comglrt-t1_FAKESECRETSECRETSECRET01 is not healthy and will be disabled!\n",
         "ERROR: Checking for jobs... forbidden   runner=GR1348941SECRETSECRETSE status=403 Forbidden\n",
-        "Checking for jobs... received                       runner=glpat-SECRETSECRETSECRET02\n",
+        "Checking for jobs... received                       runner=glpat-FAKESECRETSECRETSECRET02\n",
     );
     for args in [
         &["analyze", "-"][..],
@@ -500,7 +500,10 @@ fn an_http_gitlab_url_is_refused_without_gitlab_allow_http() {
         "--gitlab-runner-scope",
         "instance",
     ];
-    let token = ("RUNNER_MEDIC_GITLAB_TOKEN", "glpat-TOKENTOKENTOKENTOKEN");
+    let token = (
+        "RUNNER_MEDIC_GITLAB_TOKEN",
+        "glpat-FAKETOKENTOKENTOKENTOKEN",
+    );
     let limit = Duration::from_secs(10);
     for env in [
         vec![token],

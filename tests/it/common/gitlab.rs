@@ -8,7 +8,7 @@ use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockBuilder, MockServer, ResponseTemplate};
 
 /// The access token the wiremock tests send (fake).
-pub const PAT: &str = "glpat-wiremockwiremock0001";
+pub const PAT: &str = "glpat-FAKEwiremockwiremock01";
 
 /// Client settings for `url` with `token`: 100 requests/s, 5 s timeout,
 /// 3 attempts, the whole instance in scope.
