@@ -25,6 +25,7 @@ use tokio::sync::mpsc;
 use super::Body;
 use crate::analyze::Snapshot;
 use crate::event::RunnerId;
+use crate::metrics::WebhookResult;
 use crate::redact::Secret;
 use crate::remediate::AlertRequest;
 
@@ -114,8 +115,6 @@ fn constant_time_eq(presented: &[u8], expected: &[u8]) -> bool {
 /// Marks a 200 reply to a payload without a firing alert.
 #[derive(Debug, Clone, Copy)]
 struct ResolvedOnly;
-
-use crate::metrics::WebhookResult;
 
 /// Handles one webhook request.
 pub async fn handle(

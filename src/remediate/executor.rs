@@ -15,7 +15,6 @@ use super::policy::{Decision, RestartMethod, Strategy};
 use super::verify::{self, Verified};
 use crate::event::RunnerId;
 use crate::health::{RunnerKey, RunnerView, State};
-use crate::metrics::RemediationResult;
 
 /// What the preflight found, for the steps.
 #[derive(Debug, Default)]
@@ -249,11 +248,7 @@ impl Controller {
                     &namespace,
                     &workload,
                     flight.strategy.as_str(),
-                    match outcome {
-                        Outcome::Succeeded => RemediationResult::Succeeded,
-                        Outcome::Failed => RemediationResult::Failed,
-                        Outcome::Refused => RemediationResult::Refused,
-                    },
+                    outcome.result(),
                     secs,
                 );
                 self.metrics

@@ -22,6 +22,7 @@ use kube::api::{ObjectMeta, PostParams};
 use serde::{Deserialize, Serialize};
 
 use super::strategy::Strategy;
+use crate::metrics::RemediationResult;
 
 /// The ConfigMap that holds the history.
 pub const CONFIGMAP: &str = "runner-medic-state";
@@ -41,12 +42,12 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The stable name (metrics label).
-    pub fn as_str(self) -> &'static str {
+    /// The outcome as `runner_medic_remediations_total` counts it.
+    pub fn result(self) -> RemediationResult {
         match self {
-            Outcome::Succeeded => "succeeded",
-            Outcome::Failed => "failed",
-            Outcome::Refused => "refused",
+            Outcome::Succeeded => RemediationResult::Succeeded,
+            Outcome::Failed => RemediationResult::Failed,
+            Outcome::Refused => RemediationResult::Refused,
         }
     }
 }
