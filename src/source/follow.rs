@@ -239,7 +239,9 @@ impl Follower {
             if let Some(r) = m.restarted(now) {
                 metrics.logs.reconnect(ReconnectReason::restart);
                 if r.drain {
-                    let since = cp.since();
+                    let since = cp
+                        .since()
+                        .or_else(|| r.first.then(|| self.first_since(resume.as_ref())));
                     let old = self.stream_id(r.from);
                     self.drain_previous(&mut cp, since, &mut resume, true, &old)
                         .await;

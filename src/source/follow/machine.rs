@@ -29,6 +29,9 @@ pub(super) struct Restart {
     pub drain: bool,
     /// Instances that came and went in between: their logs are gone.
     pub gaps: u64,
+    /// No stream was opened on `from` before it stopped: its drain starts
+    /// at the lookback (or the previous run's mark), as a first read does.
+    pub first: bool,
 }
 
 /// What to do after looking at the pod.
@@ -104,7 +107,7 @@ impl Machine {
         if restarts <= from {
             return None;
         }
-        self.first = false;
+        let first = std::mem::replace(&mut self.first, false);
         self.eof_on_instance = None;
         self.instance = Some(restarts);
         Some(Restart {
@@ -112,6 +115,7 @@ impl Machine {
             to: restarts,
             drain: restarts == from + 1,
             gaps: (restarts - from - 1) as u64,
+            first,
         })
     }
 
@@ -300,7 +304,8 @@ mod tests {
                 from: 2,
                 to: 3,
                 drain: true,
-                gaps: 0
+                gaps: 0,
+                first: false,
             })
         );
         assert_eq!(m.instance(), Some(3));
@@ -311,11 +316,22 @@ mod tests {
                 from: 3,
                 to: 7,
                 drain: false,
-                gaps: 3
+                gaps: 3,
+                first: false,
             })
         );
         assert_eq!(m.step(pod(7, CrashLoop)), Step::Wait);
         assert_eq!(m.restarted(pod(7, Running)), None, "a restart is seen once");
+    }
+
+    #[test]
+    fn a_restart_before_any_read_drains_from_the_lookback() {
+        // Crash-looping at the first look: never connected, then restarted.
+        let mut m = Machine::new(INITIAL, MAX);
+        assert_eq!(m.step(pod(0, CrashLoop)), Step::Wait);
+        let r = m.restarted(pod(1, Running)).unwrap();
+        assert!(r.first && r.drain, "{r:?}");
+        assert!(!m.first(), "the new instance is not a first read");
     }
 
     #[test]
